@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Runs a command inside `firebase emulators:exec`, once per run, on the project's
+# own toolchain: Node 22 and firebase-tools 14 from node_modules/.bin.
+#   with-emulators.sh test  "<cmd>"   firestore + functions, project demo-test
+#   with-emulators.sh dev   "<cmd>"   firestore + functions, project demo-telegram-agent,
+#                                     imports emulator-data/ (EXPORT=1 exports on exit)
+#   with-emulators.sh bench "<cmd>"   firestore only
+set -euo pipefail
+mode="$1"; cmd="$2"
+functions_dir="$(cd "$(dirname "$0")/.." && pwd)"
+repo_dir="$(cd "$functions_dir/.." && pwd)"
+# The CLI finds firebase.json by walking up; commands run from functions/.
+cd "$functions_dir"
+
+# Node 22 and firebase-tools 14 from the project, whatever the system has.
+export PATH="$functions_dir/node_modules/.bin:$PATH"
+
+launcher="$(bash "$functions_dir/scripts/prepare-emulator.sh")"
+if [ -n "$launcher" ]; then export FIRESTORE_EMULATOR_BINARY_PATH="$launcher"; fi
+
+# Each emulator worker leaves a socket file in TMPDIR: give the run its own.
+run_tmp="$(mktemp -d "${TMPDIR:-/tmp}/tg-agent-${mode}.XXXXXX")"
+export TMPDIR="$run_tmp"
+trap 'rm -rf "$run_tmp"' EXIT
+
+# The functions emulator reads secrets only from functions/.secret.local. Fill in
+# any missing key with a local-only value; never overwrite a developer's value.
+node "$functions_dir/scripts/ensure-local-secrets.mjs"
+
+# No telemetry prompts or update checks in unattended runs.
+export FIREBASE_CLI_DISABLE_UPDATE_CHECK=1
+export CI="${CI:-true}"
+
+case "$mode" in
+  test)
+    exec firebase emulators:exec --project demo-test --only firestore,functions "$cmd" ;;
+  dev)
+    extra=()
+    if [ "${EXPORT:-}" = "1" ]; then extra+=(--export-on-exit="$repo_dir/emulator-data"); fi
+    import=()
+    if [ -f "$repo_dir/emulator-data/firebase-export-metadata.json" ]; then import=(--import="$repo_dir/emulator-data"); fi
+    exec firebase emulators:exec --project demo-telegram-agent --only firestore,functions \
+      "${import[@]}" "${extra[@]}" "$cmd" ;;
+  bench)
+    exec firebase emulators:exec --project demo-bench --only firestore "$cmd" ;;
+  *)
+    echo "unknown mode: $mode" >&2; exit 2 ;;
+esac

@@ -1,0 +1,366 @@
+import { randomUUID } from "node:crypto";
+import { FieldValue, Timestamp } from "@google-cloud/firestore";
+import type { Logger } from "../observability/logger.js";
+import type { L1Cache, Versioned } from "./cache.js";
+import { StoreError } from "./errors.js";
+import { casWrite, type DocIO } from "./firestore.js";
+import { capTurns, type HistoryLimits, insertTurn, jsonBytes } from "./history.js";
+import {
+  type Block,
+  type Claim,
+  ClaimSchema,
+  type Conversation,
+  ConversationSchema,
+  type StoredMessage,
+  type Turn,
+  type Usage,
+} from "./schemas.js";
+
+export interface ConversationOptions {
+  limits: HistoryLimits;
+  /** How long a claimed update belongs to the instance working on it (> the function timeout). */
+  leaseMs: number;
+  /** How long dedupe claims are kept (a TTL policy on `expireAt` deletes them). */
+  claimTtlMs: number;
+  /** Optimistic attempts before giving up on a hot document. */
+  maxAttempts: number;
+  now?: () => number;
+}
+
+export type BeginTurnResult =
+  | { kind: "started"; conversation: Versioned<Conversation>; turn: Turn; resumed: boolean }
+  | { kind: "duplicate"; reason: "in_flight" | "done" }
+  | { kind: "rate_limited"; retryAfterSec: number };
+
+export interface BeginTurnInput {
+  chatId: number;
+  userId: number;
+  updateId: number;
+  user: Block[];
+  /** Accepted messages per user per minute in this chat; 0 disables. */
+  ratePerMinute: number;
+}
+
+export interface CompleteTurnInput {
+  chatId: number;
+  userId: number;
+  updateId: number;
+  reply: StoredMessage[];
+  status: "done" | "failed";
+  usage?: Partial<Usage> | undefined;
+}
+
+const RATE_WINDOW_MS = 60_000;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Conversation history and the per-update claim.
+ *
+ * Every write is one atomic commit guarded by a precondition on the document as
+ * we last saw it (`lastUpdateTime`, or `create` when absent): an optimistic
+ * transaction whose read set comes from L1 when warm (0 reads) and from one
+ * `getAll` after a lost race. The commit returns the new update time, so L1 is
+ * written only with what Firestore accepted, and stays a valid base for the next
+ * write. The dedupe claim `updates/{updateId}` is created in the same commit as
+ * the user's message: one round trip makes the message durable and the update
+ * ours, or fails as a whole.
+ */
+export class ConversationStore {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly io: DocIO,
+    private readonly cache: L1Cache,
+    private readonly options: ConversationOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  private key(chatId: number): string {
+    return `conversations/${chatId}`;
+  }
+
+  /** The conversation for a chat: L1 when warm, one read (shared by concurrent callers) when not. */
+  load(chatId: number): Promise<Versioned<Conversation>> {
+    return this.cache.load(this.key(chatId), () => this.io.get(this.io.ref("conversations", chatId), ConversationSchema));
+  }
+
+  /** Fills L1 from a snapshot read elsewhere (warm-up). */
+  prime(chatId: number, doc: Versioned<Conversation>, bytes: number): void {
+    this.cache.set(this.key(chatId), doc, bytes);
+  }
+
+  private empty(chatId: number): Conversation {
+    return { chatId, turns: [], version: 0, updatedAt: Timestamp.fromMillis(this.now()), rate: {} };
+  }
+
+  private async readFresh(chatId: number, updateId: number) {
+    const [claimSnap, convSnap] = await this.io.getAll(
+      this.io.ref("updates", updateId),
+      this.io.ref("conversations", chatId),
+    );
+    const claim = this.io.parse(claimSnap!, ClaimSchema).doc;
+    const conv = this.io.parse(convSnap!, ConversationSchema);
+    this.cache.set(this.key(chatId), conv.doc, conv.bytes);
+    return { claim, conv: conv.doc };
+  }
+
+  /**
+   * Commits `next` over `base` (plus extra writes) atomically; on success L1 gets
+   * exactly what was committed. Returns false when the optimistic precondition
+   * lost a race (L1 dropped; the caller re-reads), throws a StoreError otherwise.
+   */
+  private async commitConversation(
+    chatId: number,
+    base: Versioned<Conversation>,
+    next: Conversation | null,
+    extra: (batch: FirebaseFirestore.WriteBatch) => void,
+  ): Promise<Versioned<Conversation> | false> {
+    const ref = this.io.ref("conversations", chatId);
+    try {
+      const results = await this.io.commit((batch) => {
+        extra(batch);
+        if (next) casWrite(batch, ref, base, next);
+      });
+      if (!next) return base;
+      const doc: Versioned<Conversation> = { value: next, updateTime: results.at(-1)!.writeTime, exists: true };
+      return this.cache.set(this.key(chatId), doc, jsonBytes(next));
+    } catch (err) {
+      // The write failed or lost a race: L1 must not keep a base Firestore may have moved past.
+      this.cache.delete(this.key(chatId));
+      if (err instanceof StoreError && err.kind === "precondition") {
+        this.io.deps.metrics.inc("tx_conflicts");
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  private backoff(attempt: number): Promise<void> {
+    const cap = Math.min(1_000, 20 * 2 ** attempt);
+    return sleep(Math.random() * cap);
+  }
+
+  private claimDoc(chatId: number, updateId: number, status: Claim["status"], owner: string): Claim {
+    const now = this.now();
+    return {
+      updateId,
+      chatId,
+      owner,
+      status,
+      leaseUntil: Timestamp.fromMillis(now + this.options.leaseMs),
+      expireAt: Timestamp.fromMillis(now + this.options.claimTtlMs),
+    };
+  }
+
+  /**
+   * Claims the update and makes the user's message durable, in one commit.
+   * Exactly one caller, on any instance, gets "started" for an update id; the
+   * others get "duplicate" while the winner holds the lease. A claim whose lease
+   * ran out (its instance died) is taken over and the turn resumed.
+   */
+  async beginTurn(input: BeginTurnInput, log: Logger): Promise<BeginTurnResult> {
+    const { chatId, updateId } = input;
+    const claimRef = this.io.ref("updates", updateId);
+    // Per call, not per process: a second delivery handled by this same process is
+    // still a duplicate; only our own earlier (ambiguous) commit is recognised as ours.
+    const owner = randomUUID();
+    let base = await this.load(chatId);
+    let claimBase: Versioned<Claim> | null = null; // null: we believe no claim exists
+
+    for (let attempt = 0; attempt < this.options.maxAttempts; attempt++) {
+      if (attempt > 0) {
+        await this.backoff(attempt);
+        const fresh = await this.readFresh(chatId, updateId);
+        base = fresh.conv;
+        claimBase = fresh.claim.exists ? fresh.claim : null;
+        const claim = fresh.claim.value;
+        if (claim && claim.owner !== owner) {
+          if (claim.status === "done") return { kind: "duplicate", reason: "done" };
+          if (claim.leaseUntil.toMillis() > this.now()) return { kind: "duplicate", reason: "in_flight" };
+          log.warn({ previous_owner: claim.owner }, "claim lease expired; resuming the turn");
+        } else if (fresh.claim.exists && !claim) {
+          claimBase = fresh.claim; // corrupt claim: overwrite it under its precondition
+        }
+      }
+      const current = base.value ?? this.empty(chatId);
+      const existing = current.turns.find((t) => t.updateId === updateId);
+      const now = this.now();
+
+      if (!existing) {
+        const recent = (current.rate[input.userId] ?? []).filter((t) => t > now - RATE_WINDOW_MS);
+        if (input.ratePerMinute > 0 && recent.length >= input.ratePerMinute) {
+          // Claim it anyway (done), so a redelivery does not answer twice.
+          const ok = await this.commitClaimOnly(claimRef, claimBase, this.claimDoc(chatId, updateId, "done", owner));
+          if (!ok) continue;
+          return { kind: "rate_limited", retryAfterSec: Math.ceil((recent[0]! + RATE_WINDOW_MS - now) / 1000) };
+        }
+      }
+
+      const turn: Turn = existing ?? {
+        updateId,
+        userId: input.userId,
+        at: Timestamp.fromMillis(now),
+        user: input.user,
+        reply: [],
+        status: "pending",
+      };
+      let next: Conversation | null = null;
+      if (!existing) {
+        const recent = (current.rate[input.userId] ?? []).filter((t) => t > now - RATE_WINDOW_MS);
+        const capped = capTurns(insertTurn(current.turns, turn), this.options.limits);
+        next = {
+          chatId,
+          turns: capped.turns,
+          version: current.version + 1,
+          updatedAt: Timestamp.fromMillis(now),
+          rate: { ...pruneRate(current.rate, now), [input.userId]: [...recent, now] },
+        };
+      }
+      const claim = this.claimDoc(chatId, updateId, "processing", owner);
+      const committed = await this.commitConversation(chatId, base, next, (batch) => {
+        if (claimBase?.updateTime) batch.update(claimRef, { ...claim }, { lastUpdateTime: claimBase.updateTime });
+        else batch.create(claimRef, claim);
+      });
+      if (committed === false) continue;
+      const stored = committed.value!.turns.find((t) => t.updateId === updateId) ?? turn;
+      return { kind: "started", conversation: committed, turn: stored as Turn, resumed: existing !== undefined };
+    }
+    throw new StoreError("conflict", `conversation ${chatId}: too much contention`, { transient: true });
+  }
+
+  private async commitClaimOnly(
+    ref: FirebaseFirestore.DocumentReference,
+    base: Versioned<Claim> | null,
+    claim: Claim,
+  ): Promise<boolean> {
+    try {
+      await this.io.commit((batch) => {
+        if (base?.updateTime) batch.update(ref, { ...claim }, { lastUpdateTime: base.updateTime });
+        else batch.create(ref, claim);
+      });
+      return true;
+    } catch (err) {
+      if (err instanceof StoreError && err.kind === "precondition") return false;
+      throw err;
+    }
+  }
+
+  /**
+   * Stores the agent's reply on its turn, marks the update done and adds the
+   * user's usage, in one commit. If the turn is gone (the chat was reset while the
+   * model worked) only the claim is closed.
+   */
+  async completeTurn(input: CompleteTurnInput, _log: Logger): Promise<Versioned<Conversation>> {
+    const { chatId, updateId } = input;
+    let base = await this.load(chatId);
+    for (let attempt = 0; attempt < this.options.maxAttempts; attempt++) {
+      if (attempt > 0) {
+        await this.backoff(attempt);
+        base = await this.cache.load(this.key(chatId), () =>
+          this.io.get(this.io.ref("conversations", chatId), ConversationSchema),
+        );
+      }
+      const current = base.value ?? this.empty(chatId);
+      const now = this.now();
+      let next: Conversation | null = null;
+      if (current.turns.some((t) => t.updateId === updateId)) {
+        const turns = current.turns.map((t) =>
+          t.updateId === updateId ? { ...t, reply: input.reply, status: input.status } : t,
+        );
+        next = {
+          ...current,
+          turns: capTurns(turns as Turn[], this.options.limits).turns,
+          version: current.version + 1,
+          updatedAt: Timestamp.fromMillis(now),
+        } as Conversation;
+      }
+      const committed = await this.commitConversation(chatId, base, next, (batch) => {
+        batch.set(this.io.ref("updates", updateId), { status: "done" }, { merge: true });
+        batch.set(this.io.ref("sessions", input.userId), usageIncrement(input.userId, input.usage), {
+          merge: true,
+        });
+      });
+      if (committed !== false) return committed;
+    }
+    throw new StoreError("conflict", `conversation ${chatId}: too much contention`, { transient: true });
+  }
+
+  /** Applies a history edit (reset, undo) under the same optimistic protocol. */
+  async edit(
+    chatId: number,
+    change: (c: Conversation) => Conversation | null,
+  ): Promise<{ before: Versioned<Conversation>; after: Versioned<Conversation> }> {
+    let base = await this.load(chatId);
+    for (let attempt = 0; attempt < this.options.maxAttempts; attempt++) {
+      if (attempt > 0) {
+        await this.backoff(attempt);
+        base = await this.load(chatId);
+      }
+      const current = base.value ?? this.empty(chatId);
+      const changed = change(structuredClone(current) as Conversation);
+      const next = changed
+        ? { ...changed, version: current.version + 1, updatedAt: Timestamp.fromMillis(this.now()) }
+        : null;
+      const committed = await this.commitConversation(chatId, base, next, () => {});
+      if (committed !== false) return { before: base, after: committed };
+    }
+    throw new StoreError("conflict", `conversation ${chatId}: too much contention`, { transient: true });
+  }
+
+  /** Empties a chat's history (turns in flight are dropped when they complete). */
+  reset(chatId: number) {
+    return this.edit(chatId, (c) => (c.turns.length === 0 ? null : { ...c, turns: [] }));
+  }
+
+  /** Removes the last exchange. Each turn is a version of the history, so this is exact. */
+  undo(chatId: number) {
+    return this.edit(chatId, (c) => (c.turns.length === 0 ? null : { ...c, turns: c.turns.slice(0, -1) }));
+  }
+
+  /**
+   * A standalone claim for updates that are not text turns (commands, refusals):
+   * atomic create, exactly one winner. Returns false for a duplicate.
+   */
+  async claimUpdate(updateId: number, chatId: number | null): Promise<boolean> {
+    try {
+      await this.io.commit((batch) =>
+        batch.create(this.io.ref("updates", updateId), this.claimDoc(chatId ?? 0, updateId, "done", randomUUID())),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof StoreError && err.kind === "precondition") {
+        this.io.deps.metrics.inc("updates_duplicate");
+        return false;
+      }
+      throw err;
+    }
+  }
+}
+
+function pruneRate(rate: Conversation["rate"], now: number): Conversation["rate"] {
+  const out: Conversation["rate"] = {};
+  for (const [user, times] of Object.entries(rate)) {
+    const recent = times.filter((t) => t > now - RATE_WINDOW_MS);
+    if (recent.length > 0) out[user] = recent;
+  }
+  return out;
+}
+
+function usageIncrement(userId: number, usage: Partial<Usage> | undefined) {
+  const inc = (n: number | undefined) => FieldValue.increment(n ?? 0);
+  return {
+    userId,
+    blocked: false, // a user who writes to the bot has not blocked it
+    updatedAt: FieldValue.serverTimestamp(),
+    usage: {
+      messages: inc(1),
+      inputTokens: inc(usage?.inputTokens),
+      outputTokens: inc(usage?.outputTokens),
+      cacheReadTokens: inc(usage?.cacheReadTokens),
+      cacheWriteTokens: inc(usage?.cacheWriteTokens),
+      costUsd: inc(usage?.costUsd),
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import { defineConfig } from "vitest/config";
+
+// Three projects: unit (pure logic, no Java needed), integration (real Firestore
+// emulator) and e2e (functions emulator + loopback Bot API / Anthropic fakes).
+// `npm test` runs all three inside one `firebase emulators:exec`.
+export default defineConfig({
+  test: {
+    reporters: ["default", "./test/support/summary-reporter.ts"],
+    projects: [
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // One fake Bot API / Anthropic pair on fixed ports for the emulator.
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
