@@ -20,6 +20,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
+          globalSetup: ["test/support/e2e-global-setup.ts"],
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // One fake Bot API / Anthropic pair on fixed ports for the emulator.

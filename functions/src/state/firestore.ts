@@ -9,6 +9,7 @@ import {
 import type { z } from "zod";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
+import { countFirestore } from "../observability/turn-stats.js";
 import type { Versioned } from "./cache.js";
 import { InvalidDataError, toStoreError } from "./errors.js";
 import { jsonBytes } from "./history.js";
@@ -78,9 +79,14 @@ export class DocIO {
     };
   }
 
+  private countReads(n: number): void {
+    this.deps.metrics.inc("firestore_reads", n);
+    countFirestore("reads", n);
+  }
+
   async get<T>(ref: DocumentReference, schema: z.ZodType<T>): Promise<{ doc: Versioned<T>; bytes: number }> {
     const snap = await withRetry(`read ${ref.path}`, () => ref.get(), this.deps);
-    this.deps.metrics.inc("firestore_reads");
+    this.countReads(1);
     return this.parse(snap, schema);
   }
 
@@ -88,14 +94,14 @@ export class DocIO {
   async query(what: string, q: FirebaseFirestore.Query): Promise<FirebaseFirestore.QuerySnapshot> {
     const snap = await withRetry(what, () => q.get(), this.deps);
     // Firestore bills a query that matches nothing as one read.
-    this.deps.metrics.inc("firestore_reads", Math.max(1, snap.size));
+    this.countReads(Math.max(1, snap.size));
     return snap;
   }
 
   async getAll(...refs: DocumentReference[]): Promise<DocumentSnapshot[]> {
     const db = this.deps.db();
     const snaps = await withRetry(`read ${refs.map((r) => r.path).join(",")}`, () => db.getAll(...refs), this.deps);
-    this.deps.metrics.inc("firestore_reads", refs.length);
+    this.countReads(refs.length);
     return snaps;
   }
 
@@ -110,6 +116,8 @@ export class DocIO {
       const results = await batch.commit();
       this.deps.metrics.inc("firestore_commits");
       this.deps.metrics.inc("firestore_writes", results.length);
+      countFirestore("commits");
+      countFirestore("writes", results.length);
       return results;
     } catch (err) {
       throw toStoreError(err, "commit");

@@ -1,0 +1,137 @@
+import type { Firestore } from "@google-cloud/firestore";
+import type { CreateMessage } from "./agent/loop.js";
+import { type Config, secretValues } from "./config.js";
+import { createLogger, type Logger } from "./observability/logger.js";
+import { Metrics, toPrometheus } from "./observability/metrics.js";
+import { collectionNames, lazyFirestore } from "./state/firestore.js";
+import { StateManager } from "./state/state-manager.js";
+import { createBot } from "./telegram/bot.js";
+import { ChatQueue } from "./telegram/chat-queue.js";
+import { TURN_DEADLINE_MS } from "./telegram/text-turn.js";
+import { createWebhookHandler, secretMatches, type WebhookRequest, type WebhookResponse } from "./telegram/webhook.js";
+
+/** The function timeout (index.ts) is set above the turn deadline; claims outlive both. */
+export const FUNCTION_TIMEOUT_S = 300;
+const LEASE_MS = FUNCTION_TIMEOUT_S * 1000 + 30_000;
+const METRICS_LOG_INTERVAL_MS = 60_000;
+
+export interface AppEdges {
+  db?: () => Firestore;
+  createMessage?: CreateMessage;
+  log?: Logger;
+  metrics?: Metrics;
+  now?: () => Date;
+}
+
+export interface App {
+  webhook: (req: WebhookRequest) => Promise<WebhookResponse>;
+  metrics: (req: WebhookRequest) => Promise<{ status: number; body: string; contentType: string }>;
+  state: StateManager;
+  metricsRegistry: Metrics;
+  log: Logger;
+  shutdown: () => Promise<void>;
+}
+
+/** Anthropic's client, imported on first use so cold start does not pay for it. */
+function lazyAnthropic(config: Config): CreateMessage {
+  let client: Promise<import("@anthropic-ai/sdk").default> | undefined;
+  return async (params, options) => {
+    client ??= import("@anthropic-ai/sdk").then(
+      ({ default: Anthropic }) =>
+        new Anthropic({
+          apiKey: config.ANTHROPIC_API_KEY,
+          baseURL: config.ANTHROPIC_BASE_URL,
+          maxRetries: config.ANTHROPIC_MAX_RETRIES,
+          timeout: config.ANTHROPIC_TIMEOUT_MS,
+        }),
+    );
+    return (await client).messages.create(params, options);
+  };
+}
+
+
+/**
+ * Builds one instance of the bot: state layer, agent, bot and HTTP handlers.
+ * Every edge (Firestore, Anthropic, logger, clock) can be replaced.
+ */
+export async function createApp(config: Config, edges: AppEdges = {}): Promise<App> {
+  const metrics = edges.metrics ?? new Metrics();
+  const log = edges.log ?? createLogger({ level: config.LOG_LEVEL, secrets: secretValues(config) });
+  let db = edges.db;
+  if (!db) {
+    // Production: firebase-admin's default app (runtime credentials), loaded on first use.
+    const { initializeApp, getApps } = await import("firebase-admin/app");
+    const { getFirestore } = await import("firebase-admin/firestore");
+    const app = getApps()[0] ?? initializeApp();
+    db = lazyFirestore(() => getFirestore(app) as unknown as Firestore);
+  }
+  const state = new StateManager({
+    db,
+    names: collectionNames(config.COLLECTION_PREFIX),
+    metrics,
+    log,
+    limits: { maxMessages: config.HISTORY_MAX_MESSAGES, maxBytes: config.HISTORY_MAX_BYTES },
+    cache: {
+      maxEntries: config.CACHE_MAX_ENTRIES,
+      maxBytes: config.CACHE_MAX_BYTES,
+      ttlMs: config.CACHE_TTL_SECONDS * 1000,
+    },
+    leaseMs: LEASE_MS,
+    warmupSessions: config.WARMUP_SESSIONS,
+  });
+  if (config.ALLOWED_USER_IDS.length === 0) {
+    log.warn("ALLOWED_USER_IDS is empty: everyone can use this bot (and spend its model budget)");
+  }
+  const bot = createBot({
+    config,
+    state,
+    metrics,
+    log,
+    createMessage: edges.createMessage ?? lazyAnthropic(config),
+    now: edges.now ?? (() => new Date()),
+  });
+  const handle = createWebhookHandler({
+    secret: config.TELEGRAM_WEBHOOK_SECRET,
+    bot,
+    queue: new ChatQueue(),
+    log,
+    metrics,
+  });
+  // Warm L1 in the background; no request waits for it.
+  void state.startWarmup();
+
+  let lastMetricsLog = Date.now();
+  const webhook = async (req: WebhookRequest) => {
+    const res = await handle(req);
+    // At most one metrics line a minute per instance, piggybacking on traffic
+    // (no timers: CPU is throttled between requests).
+    if (Date.now() - lastMetricsLog >= METRICS_LOG_INTERVAL_MS) {
+      lastMetricsLog = Date.now();
+      log.info({ metrics: metrics.snapshot() }, "metrics");
+    }
+    return res;
+  };
+
+  const metricsHandler = async (req: WebhookRequest) => {
+    const auth = req.header("authorization")?.replace(/^Bearer\s+/i, "");
+    if (!config.ADMIN_SECRET || !secretMatches(auth, config.ADMIN_SECRET)) {
+      return { status: 401, body: JSON.stringify({ ok: false, error: "unauthorized" }), contentType: "application/json" };
+    }
+    const snap = metrics.snapshot();
+    const wantsText = (req.header("accept") ?? "").includes("text/plain") || req.header("x-format") === "prometheus";
+    return wantsText
+      ? { status: 200, body: toPrometheus(snap), contentType: "text/plain; version=0.0.4" }
+      : { status: 200, body: JSON.stringify(snap), contentType: "application/json" };
+  };
+
+  return {
+    webhook,
+    metrics: metricsHandler,
+    state,
+    metricsRegistry: metrics,
+    log,
+    shutdown: () => state.shutdown(),
+  };
+}
+
+export { TURN_DEADLINE_MS };
