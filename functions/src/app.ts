@@ -8,7 +8,12 @@ import { StateManager } from "./state/state-manager.js";
 import { createBot } from "./telegram/bot.js";
 import { ChatQueue } from "./telegram/chat-queue.js";
 import { TURN_DEADLINE_MS } from "./telegram/text-turn.js";
-import { createWebhookHandler, secretMatches, type WebhookRequest, type WebhookResponse } from "./telegram/webhook.js";
+import {
+  createWebhookHandler,
+  secretMatches,
+  type WebhookRequest,
+  type WebhookResponse,
+} from "./telegram/webhook.js";
 
 /** The function timeout (index.ts) is set above the turn deadline; claims outlive both. */
 export const FUNCTION_TIMEOUT_S = 300;
@@ -48,7 +53,6 @@ function lazyAnthropic(config: Config): CreateMessage {
     return (await client).messages.create(params, options);
   };
 }
-
 
 /**
  * Builds one instance of the bot: state layer, agent, bot and HTTP handlers.
@@ -115,10 +119,15 @@ export async function createApp(config: Config, edges: AppEdges = {}): Promise<A
   const metricsHandler = async (req: WebhookRequest) => {
     const auth = req.header("authorization")?.replace(/^Bearer\s+/i, "");
     if (!config.ADMIN_SECRET || !secretMatches(auth, config.ADMIN_SECRET)) {
-      return { status: 401, body: JSON.stringify({ ok: false, error: "unauthorized" }), contentType: "application/json" };
+      return {
+        status: 401,
+        body: JSON.stringify({ ok: false, error: "unauthorized" }),
+        contentType: "application/json",
+      };
     }
     const snap = metrics.snapshot();
-    const wantsText = (req.header("accept") ?? "").includes("text/plain") || req.header("x-format") === "prometheus";
+    const wantsText =
+      (req.header("accept") ?? "").includes("text/plain") || req.header("x-format") === "prometheus";
     return wantsText
       ? { status: 200, body: toPrometheus(snap), contentType: "text/plain; version=0.0.4" }
       : { status: 200, body: JSON.stringify(snap), contentType: "application/json" };

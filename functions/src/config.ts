@@ -10,7 +10,10 @@ const idList = z
   .default("")
   .transform((s, ctx) => {
     const ids: number[] = [];
-    for (const part of s.split(",").map((p) => p.trim()).filter(Boolean)) {
+    for (const part of s
+      .split(",")
+      .map((p) => p.trim())
+      .filter(Boolean)) {
       const n = Number(part);
       if (!Number.isSafeInteger(n)) {
         ctx.addIssue({ code: "custom", message: `not a Telegram user id: "${part}"` });

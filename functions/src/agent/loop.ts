@@ -98,7 +98,8 @@ export async function runAgent(input: AgentInput): Promise<AgentResult> {
   if (hitIterationLimit) {
     // The bound ends the turn with words, never silence.
     const final = stored.at(-1)!;
-    const blocks = typeof final.content === "string" ? [{ type: "text", text: final.content }] : final.content;
+    const blocks =
+      typeof final.content === "string" ? [{ type: "text", text: final.content }] : final.content;
     stored = [
       ...stored.slice(0, -1),
       { role: "assistant", content: [...blocks, { type: "text", text: ITERATION_LIMIT_TEXT(iterations) }] },
@@ -149,11 +150,7 @@ async function runTool(
   }
 }
 
-function addUsage(
-  total: Omit<Usage, "messages">,
-  u: Anthropic.Usage | undefined,
-  metrics: Metrics,
-): void {
+function addUsage(total: Omit<Usage, "messages">, u: Anthropic.Usage | undefined, metrics: Metrics): void {
   if (!u) return;
   const cacheRead = u.cache_read_input_tokens ?? 0;
   const cacheWrite = u.cache_creation_input_tokens ?? 0;

@@ -1,6 +1,12 @@
 import Anthropic from "@anthropic-ai/sdk";
 
-export type ModelFailure = "rate_limited" | "overloaded" | "timeout" | "unavailable" | "misconfigured" | "rejected";
+export type ModelFailure =
+  | "rate_limited"
+  | "overloaded"
+  | "timeout"
+  | "unavailable"
+  | "misconfigured"
+  | "rejected";
 
 // What the user reads for each failure: short, human, no class names or API bodies.
 export const MODEL_FAILURE_TEXT: Record<ModelFailure, string> = {

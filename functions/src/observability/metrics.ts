@@ -85,8 +85,10 @@ export function toPrometheus(snap: MetricsSnapshot): string {
   for (const [name, value] of Object.entries(snap.counters)) {
     lines.push(`# TYPE tgbot_${name}_total counter`, `tgbot_${name}_total ${value}`);
   }
-  if (snap.l1_hit_ratio !== null) lines.push("# TYPE tgbot_l1_hit_ratio gauge", `tgbot_l1_hit_ratio ${snap.l1_hit_ratio}`);
-  if (snap.warmup_ms !== null) lines.push("# TYPE tgbot_warmup_ms gauge", `tgbot_warmup_ms ${snap.warmup_ms}`);
+  if (snap.l1_hit_ratio !== null)
+    lines.push("# TYPE tgbot_l1_hit_ratio gauge", `tgbot_l1_hit_ratio ${snap.l1_hit_ratio}`);
+  if (snap.warmup_ms !== null)
+    lines.push("# TYPE tgbot_warmup_ms gauge", `tgbot_warmup_ms ${snap.warmup_ms}`);
   for (const [name, p] of Object.entries(snap.latency_ms)) {
     lines.push(`# TYPE tgbot_${name} summary`);
     for (const q of ["p50", "p90", "p99"] as const) {

@@ -83,7 +83,9 @@ export class ConversationStore {
 
   /** The conversation for a chat: L1 when warm, one read (shared by concurrent callers) when not. */
   load(chatId: number): Promise<Versioned<Conversation>> {
-    return this.cache.load(this.key(chatId), () => this.io.get(this.io.ref("conversations", chatId), ConversationSchema));
+    return this.cache.load(this.key(chatId), () =>
+      this.io.get(this.io.ref("conversations", chatId), ConversationSchema),
+    );
   }
 
   /** Fills L1 from a snapshot read elsewhere (warm-up). */
@@ -124,7 +126,11 @@ export class ConversationStore {
         if (next) casWrite(batch, ref, base, next);
       });
       if (!next) return base;
-      const doc: Versioned<Conversation> = { value: next, updateTime: results.at(-1)!.writeTime, exists: true };
+      const doc: Versioned<Conversation> = {
+        value: next,
+        updateTime: results.at(-1)!.writeTime,
+        exists: true,
+      };
       return this.cache.set(this.key(chatId), doc, jsonBytes(next));
     } catch (err) {
       // The write failed or lost a race: L1 must not keep a base Firestore may have moved past.
@@ -192,9 +198,16 @@ export class ConversationStore {
         const recent = (current.rate[input.userId] ?? []).filter((t) => t > now - RATE_WINDOW_MS);
         if (input.ratePerMinute > 0 && recent.length >= input.ratePerMinute) {
           // Claim it anyway (done), so a redelivery does not answer twice.
-          const ok = await this.commitClaimOnly(claimRef, claimBase, this.claimDoc(chatId, updateId, "done", owner));
+          const ok = await this.commitClaimOnly(
+            claimRef,
+            claimBase,
+            this.claimDoc(chatId, updateId, "done", owner),
+          );
           if (!ok) continue;
-          return { kind: "rate_limited", retryAfterSec: Math.ceil((recent[0]! + RATE_WINDOW_MS - now) / 1000) };
+          return {
+            kind: "rate_limited",
+            retryAfterSec: Math.ceil((recent[0]! + RATE_WINDOW_MS - now) / 1000),
+          };
         }
       }
 
@@ -220,12 +233,18 @@ export class ConversationStore {
       }
       const claim = this.claimDoc(chatId, updateId, "processing", owner);
       const committed = await this.commitConversation(chatId, base, next, (batch) => {
-        if (claimBase?.updateTime) batch.update(claimRef, { ...claim }, { lastUpdateTime: claimBase.updateTime });
+        if (claimBase?.updateTime)
+          batch.update(claimRef, { ...claim }, { lastUpdateTime: claimBase.updateTime });
         else batch.create(claimRef, claim);
       });
       if (committed === false) continue;
       const stored = committed.value!.turns.find((t) => t.updateId === updateId) ?? turn;
-      return { kind: "started", conversation: committed, turn: stored as Turn, resumed: existing !== undefined };
+      return {
+        kind: "started",
+        conversation: committed,
+        turn: stored as Turn,
+        resumed: existing !== undefined,
+      };
     }
     throw new StoreError("conflict", `conversation ${chatId}: too much contention`, { transient: true });
   }
@@ -326,7 +345,10 @@ export class ConversationStore {
   async claimUpdate(updateId: number, chatId: number | null): Promise<boolean> {
     try {
       await this.io.commit((batch) =>
-        batch.create(this.io.ref("updates", updateId), this.claimDoc(chatId ?? 0, updateId, "done", randomUUID())),
+        batch.create(
+          this.io.ref("updates", updateId),
+          this.claimDoc(chatId ?? 0, updateId, "done", randomUUID()),
+        ),
       );
       return true;
     } catch (err) {

@@ -100,7 +100,11 @@ export class DocIO {
 
   async getAll(...refs: DocumentReference[]): Promise<DocumentSnapshot[]> {
     const db = this.deps.db();
-    const snaps = await withRetry(`read ${refs.map((r) => r.path).join(",")}`, () => db.getAll(...refs), this.deps);
+    const snaps = await withRetry(
+      `read ${refs.map((r) => r.path).join(",")}`,
+      () => db.getAll(...refs),
+      this.deps,
+    );
     this.countReads(refs.length);
     return snaps;
   }

@@ -9,7 +9,10 @@ export interface HistoryLimits {
 }
 
 type Readonlyish<T> = T | Readonly<T>;
-type AnyTurn = Readonlyish<Turn> & { readonly reply: readonly StoredMessage[]; readonly user: readonly Block[] };
+type AnyTurn = Readonlyish<Turn> & {
+  readonly reply: readonly StoredMessage[];
+  readonly user: readonly Block[];
+};
 
 function blocks(content: StoredMessage["content"] | readonly Block[]): Block[] {
   return typeof content === "string" ? [{ type: "text", text: content }] : [...content];
@@ -54,7 +57,11 @@ export function sanitizeReply(reply: readonly StoredMessage[], stopText = "(stop
       continue;
     }
     // A user message inside a reply carries tool results for the previous assistant message.
-    const asked = new Set(blocks(prev!.content).filter(isToolUse).map((b) => String(b.id)));
+    const asked = new Set(
+      blocks(prev!.content)
+        .filter(isToolUse)
+        .map((b) => String(b.id)),
+    );
     const results = blocks(m.content).filter((b) => isToolResult(b) && asked.has(String(b.tool_use_id)));
     if (prev?.role !== "assistant" || results.length === 0) continue;
     out.push({ role: "user", content: results });
@@ -109,7 +116,8 @@ function truncateText(text: string, maxBytes: number): string {
 /** Shrinks one oversized turn: drop its tool steps, then truncate its texts. */
 function compactTurn(turn: Turn, maxBytes: number): Turn {
   const text = replyText(turn.reply);
-  const reply: StoredMessage[] = turn.reply.length > 0 ? [{ role: "assistant", content: text || "(no text)" }] : [];
+  const reply: StoredMessage[] =
+    turn.reply.length > 0 ? [{ role: "assistant", content: text || "(no text)" }] : [];
   let compact: Turn = { ...turn, reply };
   if (jsonBytes(compact) <= maxBytes) return compact;
   // Leave room for the JSON around the texts; split what is left between user text and reply.

@@ -38,7 +38,9 @@ export class SessionStore {
   }
 
   load(userId: number): Promise<Versioned<Session>> {
-    return this.cache.load(this.key(userId), () => this.io.get(this.io.ref("sessions", userId), SessionSchema));
+    return this.cache.load(this.key(userId), () =>
+      this.io.get(this.io.ref("sessions", userId), SessionSchema),
+    );
   }
 
   prime(userId: number, doc: Versioned<Session>, bytes: number): void {
@@ -140,7 +142,8 @@ export class SessionStore {
         throw new StoreError("invalid_argument", `only ${current.history.length} changes can be rolled back`);
       }
       const values: Record<string, SettingValue> = {};
-      for (const record of undo) for (const [name, { from }] of Object.entries(record.changes)) values[name] = from;
+      for (const record of undo)
+        for (const [name, { from }] of Object.entries(record.changes)) values[name] = from;
       return values;
     });
   }
@@ -154,7 +157,11 @@ export class SessionStore {
   /** Marks a user who blocked the bot, so warm-up skips them (no version bump: not a setting). */
   async markBlocked(userId: number): Promise<void> {
     await this.io.commit((batch) =>
-      batch.set(this.io.ref("sessions", userId), { userId, blocked: true, updatedAt: Timestamp.now() }, { merge: true }),
+      batch.set(
+        this.io.ref("sessions", userId),
+        { userId, blocked: true, updatedAt: Timestamp.now() },
+        { merge: true },
+      ),
     );
     this.cache.delete(this.key(userId));
   }

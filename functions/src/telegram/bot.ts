@@ -37,7 +37,11 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 30 }));
 
   bot.use((ctx, next) => {
-    ctx.log = turnLogger(deps.log, { update_id: ctx.update.update_id, chat_id: ctx.chat?.id, user_id: ctx.from?.id });
+    ctx.log = turnLogger(deps.log, {
+      update_id: ctx.update.update_id,
+      chat_id: ctx.chat?.id,
+      user_id: ctx.from?.id,
+    });
     return next();
   });
 
@@ -56,7 +60,9 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     if (!msg || msg.chat.type === "private") return next();
     const text = msg.text ?? "";
     const addressed =
-      text.startsWith("/") || text.includes(`@${ctx.me.username}`) || msg.reply_to_message?.from?.id === ctx.me.id;
+      text.startsWith("/") ||
+      text.includes(`@${ctx.me.username}`) ||
+      msg.reply_to_message?.from?.id === ctx.me.id;
     return addressed ? next() : undefined;
   });
 

@@ -21,7 +21,8 @@ export function commands(deps: BotDeps): Composer<BotContext> {
   const c = new Composer<BotContext>();
   const say = (ctx: BotContext, text: string) =>
     sendReply(ctx.api, ctx.chat!.id, text, { log: ctx.log, metrics: deps.metrics });
-  const claimed = (ctx: BotContext) => state.conversations.claimUpdate(ctx.update.update_id, ctx.chat?.id ?? null);
+  const claimed = (ctx: BotContext) =>
+    state.conversations.claimUpdate(ctx.update.update_id, ctx.chat?.id ?? null);
   const skillList = async (active?: string | null) =>
     (await state.skills.list())
       .map((s) => `• ${s.id}${s.id === active ? " (active)" : ""} – ${s.description || s.name}`)
@@ -56,7 +57,10 @@ export function commands(deps: BotDeps): Composer<BotContext> {
     const session = await state.sessions.load(userId);
     const active = (session.value?.settings.activeSkill as string | undefined) ?? null;
     if (!wanted) {
-      await say(ctx, `Personas (use /skill <name>):\n${await skillList(active ?? (await state.skills.resolve(null)).id)}`);
+      await say(
+        ctx,
+        `Personas (use /skill <name>):\n${await skillList(active ?? (await state.skills.resolve(null)).id)}`,
+      );
       return;
     }
     const skill = (await state.skills.list()).find((s) => s.id.toLowerCase() === wanted);

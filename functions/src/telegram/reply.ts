@@ -23,7 +23,10 @@ export async function sendReply(
 ): Promise<SendOutcome> {
   const chunks = splitMessage(markdown.trim() || "…", TELEGRAM_LIMIT);
   for (const [i, chunk] of chunks.entries()) {
-    const reply = i === 0 && deps.replyTo ? { reply_parameters: { message_id: deps.replyTo, allow_sending_without_reply: true } } : {};
+    const reply =
+      i === 0 && deps.replyTo
+        ? { reply_parameters: { message_id: deps.replyTo, allow_sending_without_reply: true } }
+        : {};
     try {
       await api.sendMessage(chatId, markdownToTelegramHtml(chunk), {
         parse_mode: "HTML",
@@ -34,11 +37,17 @@ export async function sendReply(
       if (!(err instanceof GrammyError)) throw err;
       deps.metrics.inc("telegram_errors");
       if (err.error_code === 403) {
-        deps.log.warn({ error_code: err.error_code, method: err.method }, "user blocked the bot; reply dropped");
+        deps.log.warn(
+          { error_code: err.error_code, method: err.method },
+          "user blocked the bot; reply dropped",
+        );
         return "blocked";
       }
       if (err.error_code !== 400) throw err;
-      deps.log.warn({ error_code: err.error_code, method: err.method }, "formatted reply rejected; sending plain text");
+      deps.log.warn(
+        { error_code: err.error_code, method: err.method },
+        "formatted reply rejected; sending plain text",
+      );
       for (const plain of splitMessage(stripMarkdown(chunk), TELEGRAM_LIMIT)) {
         await api.sendMessage(chatId, plain, { link_preview_options: { is_disabled: true }, ...reply });
       }

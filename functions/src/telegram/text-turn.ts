@@ -1,6 +1,6 @@
 import type { Filter } from "grammy";
-import { classifyModelError, MODEL_FAILURE_TEXT } from "../agent/model-errors.js";
 import { type AgentResult, runAgent } from "../agent/loop.js";
+import { classifyModelError, MODEL_FAILURE_TEXT } from "../agent/model-errors.js";
 import { toolsFor } from "../agent/tools/index.js";
 import { turnStats } from "../observability/turn-stats.js";
 import { toModelMessages } from "../state/history.js";
@@ -32,7 +32,8 @@ export function textTurn(deps: BotDeps) {
     const userId = ctx.from.id;
     const updateId = ctx.update.update_id;
     const text = ctx.message.text;
-    const say = (t: string) => sendReply(ctx.api, chatId, t, { log, metrics, replyTo: ctx.message.message_id });
+    const say = (t: string) =>
+      sendReply(ctx.api, chatId, t, { log, metrics, replyTo: ctx.message.message_id });
 
     if (text.length > config.MAX_INPUT_CHARS) {
       if (await state.conversations.claimUpdate(updateId, chatId)) {
@@ -45,7 +46,13 @@ export function textTurn(deps: BotDeps) {
     const [session, begun] = await Promise.all([
       state.sessions.load(userId),
       state.conversations.beginTurn(
-        { chatId, userId, updateId, user: [{ type: "text", text }], ratePerMinute: config.RATE_LIMIT_PER_MINUTE },
+        {
+          chatId,
+          userId,
+          updateId,
+          user: [{ type: "text", text }],
+          ratePerMinute: config.RATE_LIMIT_PER_MINUTE,
+        },
         log,
       ),
     ]);
@@ -122,9 +129,7 @@ export function textTurn(deps: BotDeps) {
     const persistMs = performance.now() - persistStarted;
 
     const replyStarted = performance.now();
-    const outcome = await say(
-      failureText ?? `${result!.text || "…"}${saved ? "" : TEXT.notSaved}`,
-    );
+    const outcome = await say(failureText ?? `${result!.text || "…"}${saved ? "" : TEXT.notSaved}`);
     if (outcome === "blocked") await state.sessions.markBlocked(userId);
     const replyMs = performance.now() - replyStarted;
 

@@ -16,7 +16,8 @@ export const TEXT = {
   notAllowed: "Sorry, this bot is private and you're not on its list of users.",
   tooLong: (max: number, got: number) =>
     `That message is too long for me (${got} characters; the limit is ${max}). Please shorten it or split it up.`,
-  rateLimited: (sec: number) => `You're sending messages faster than I can keep up. Please wait about ${sec} s.`,
+  rateLimited: (sec: number) =>
+    `You're sending messages faster than I can keep up. Please wait about ${sec} s.`,
   textOnly: "I can only read text messages for now.",
   reset: "Done: I've forgotten this chat's history.",
   nothingToReset: "There's no history to forget.",

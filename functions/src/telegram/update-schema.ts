@@ -4,7 +4,10 @@ import { z } from "zod";
 // Loose objects: Telegram adds fields over time and we must not reject them.
 
 const User = z.looseObject({ id: z.number().int(), is_bot: z.boolean(), first_name: z.string() });
-const Chat = z.looseObject({ id: z.number().int(), type: z.enum(["private", "group", "supergroup", "channel"]) });
+const Chat = z.looseObject({
+  id: z.number().int(),
+  type: z.enum(["private", "group", "supergroup", "channel"]),
+});
 const Message = z.looseObject({
   message_id: z.number().int(),
   date: z.number().int(),

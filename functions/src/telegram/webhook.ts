@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { BotError, type Bot } from "grammy";
+import { type Bot, BotError } from "grammy";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { newTurnStats, turnStats } from "../observability/turn-stats.js";
@@ -50,7 +50,10 @@ export function createWebhookHandler(deps: {
     }
     const parsed = UpdateSchema.safeParse(req.body);
     if (!parsed.success) {
-      deps.log.warn({ issues: parsed.error.issues.slice(0, 3).map((i) => i.path.join(".")) }, "invalid update");
+      deps.log.warn(
+        { issues: parsed.error.issues.slice(0, 3).map((i) => i.path.join(".")) },
+        "invalid update",
+      );
       return { status: 400, body: { ok: false, error: "body is not a Telegram Update" } };
     }
     const update = parsed.data;
@@ -69,7 +72,10 @@ export function createWebhookHandler(deps: {
     } catch (e) {
       const err = e instanceof BotError ? e.error : e;
       if (err instanceof StoreError && err.transient) {
-        log.warn({ err, kind: err.kind, code: err.code }, "storage unavailable; asking Telegram to redeliver");
+        log.warn(
+          { err, kind: err.kind, code: err.code },
+          "storage unavailable; asking Telegram to redeliver",
+        );
         return { status: 503, body: { ok: false, error: "temporarily unavailable" } };
       }
       log.error({ err }, "update failed");

@@ -190,10 +190,13 @@ describe("telegramWebhook through the functions emulator", () => {
 
   it("formatting rejected by Telegram falls back to plain text", async () => {
     const chat = newChat();
-    telegram.failWhen((method, p) => method === "sendMessage" && p.parse_mode === "HTML" && p.chat_id === chat, {
-      error_code: 400,
-      description: "Bad Request: can't parse entities: unexpected end tag",
-    });
+    telegram.failWhen(
+      (method, p) => method === "sendMessage" && p.parse_mode === "HTML" && p.chat_id === chat,
+      {
+        error_code: 400,
+        description: "Bad Request: can't parse entities: unexpected end tag",
+      },
+    );
     await post(textUpdate(chat, "fancy [[markdown]]"));
     const sent = telegram.messagesTo(chat);
     expect(sent).toHaveLength(1);

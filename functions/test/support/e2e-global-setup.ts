@@ -10,13 +10,16 @@ export default async function setup(): Promise<void> {
       description: "General help",
       systemPrompt: "You are a helpful assistant.",
     }),
-    db.collection("skills").doc("pirate").set({
-      name: "Pirate",
-      description: "Talks like a pirate",
-      systemPrompt: "You are a pirate. Answer like one.",
-      model: "claude-haiku-4-5",
-      tools: ["calculator"],
-    }),
+    db
+      .collection("skills")
+      .doc("pirate")
+      .set({
+        name: "Pirate",
+        description: "Talks like a pirate",
+        systemPrompt: "You are a pirate. Answer like one.",
+        model: "claude-haiku-4-5",
+        tools: ["calculator"],
+      }),
   ]);
   await db.terminate();
 }

@@ -76,7 +76,10 @@ export const newChat = () => uid();
 export async function storedConversation(chatId: number) {
   const snap = await emulatorClient().collection("conversations").doc(String(chatId)).get();
   return snap.data() as
-    | { turns: { updateId: number; status: string; user: { text?: string }[]; reply: unknown[] }[]; version: number }
+    | {
+        turns: { updateId: number; status: string; user: { text?: string }[]; reply: unknown[] }[];
+        version: number;
+      }
     | undefined;
 }
 

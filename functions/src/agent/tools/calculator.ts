@@ -61,7 +61,8 @@ export function evaluate(expression: string): number {
 
 export const calculator = defineTool({
   name: "calculator",
-  description: "Evaluates an arithmetic expression with + - * / % ^ and parentheses. Use it for any arithmetic.",
+  description:
+    "Evaluates an arithmetic expression with + - * / % ^ and parentheses. Use it for any arithmetic.",
   input: z.object({ expression: z.string().describe("e.g. (2+3)*4^2") }),
   async run({ expression }) {
     return String(evaluate(expression));

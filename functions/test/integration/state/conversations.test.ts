@@ -5,7 +5,13 @@ import { jsonBytes, toModelMessages } from "../../../src/state/history.js";
 import type { Conversation } from "../../../src/state/schemas.js";
 import { answer, makeState, text, uid, uniquePrefix } from "../../support/firestore.js";
 
-async function turn(s: ReturnType<typeof makeState>, chatId: number, userId: number, updateId: number, msg: string) {
+async function turn(
+  s: ReturnType<typeof makeState>,
+  chatId: number,
+  userId: number,
+  updateId: number,
+  msg: string,
+) {
   const begun = await s.state.conversations.beginTurn(
     { chatId, userId, updateId, user: text(msg), ratePerMinute: 0 },
     s.log,
@@ -77,7 +83,7 @@ describe("conversations on the Firestore emulator", () => {
     expect(messages.length).toBeLessThanOrEqual(7);
     expect(jsonBytes(final.turns)).toBeLessThanOrEqual(3_000);
     expect(messages[0]!.role).toBe("user");
-    messages.forEach((m, i) => expect(m.role).toBe(i % 2 === 0 ? "user" : "assistant"));
+    expect(messages.map((m) => m.role)).toEqual(messages.map((_, i) => (i % 2 === 0 ? "user" : "assistant")));
     expect(final.turns.at(-1)!.user[0]).toMatchObject({ text: expect.stringContaining("message 24") });
   });
 
@@ -160,7 +166,9 @@ describe("conversations on the Firestore emulator", () => {
     const final = await stored(s, chat);
     expect(final.chatId).toBe(chat);
     expect(final.turns).toHaveLength(1);
-    expect(s.lines.some((l) => l.severity === "WARNING" && l.message === "invalid document reset")).toBe(true);
+    expect(s.lines.some((l) => l.severity === "WARNING" && l.message === "invalid document reset")).toBe(
+      true,
+    );
   });
 
   it("cached values cannot be mutated by callers", async () => {

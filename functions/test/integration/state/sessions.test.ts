@@ -70,7 +70,10 @@ describe("sessions on the Firestore emulator", () => {
   it("a corrupt session document is reset on the next change, not thrown", async () => {
     const s = makeState(uniquePrefix());
     const user = uid();
-    await s.db.collection(s.state.io.deps.names.sessions).doc(String(user)).set({ version: "x", settings: 5 });
+    await s.db
+      .collection(s.state.io.deps.names.sessions)
+      .doc(String(user))
+      .set({ version: "x", settings: 5 });
     const loaded = await s.state.sessions.load(user);
     expect(loaded.value).toBeNull();
     const changed = await s.state.sessions.set(user, { activeSkill: "a" });

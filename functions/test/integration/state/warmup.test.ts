@@ -15,7 +15,10 @@ async function seed(prefix: string, users: number[]) {
       s.log,
     );
   }
-  await s.db.collection(`${prefix}skills`).doc("coder").set({ name: "Coder", systemPrompt: "You review code." });
+  await s.db
+    .collection(`${prefix}skills`)
+    .doc("coder")
+    .set({ name: "Coder", systemPrompt: "You review code." });
 }
 
 describe("warm-up on the Firestore emulator", () => {
@@ -64,7 +67,13 @@ describe("warm-up on the Firestore emulator", () => {
     const warm = s.state.startWarmup();
     const chat = uid();
     const begun = await s.state.conversations.beginTurn(
-      { chatId: chat, userId: chat, updateId: uid(), user: [{ type: "text", text: "now" }], ratePerMinute: 0 },
+      {
+        chatId: chat,
+        userId: chat,
+        updateId: uid(),
+        user: [{ type: "text", text: "now" }],
+        ratePerMinute: 0,
+      },
       s.log,
     );
     expect(begun.kind).toBe("started");
