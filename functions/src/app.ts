@@ -1,4 +1,5 @@
 import type { Firestore } from "@google-cloud/firestore";
+import type { Bot } from "grammy";
 import type { CreateMessage } from "./agent/loop.js";
 import { type Config, secretValues } from "./config.js";
 import { createLogger, type Logger } from "./observability/logger.js";
@@ -7,6 +8,7 @@ import { collectionNames, lazyFirestore } from "./state/firestore.js";
 import { StateManager } from "./state/state-manager.js";
 import { createBot } from "./telegram/bot.js";
 import { ChatQueue } from "./telegram/chat-queue.js";
+import type { BotContext } from "./telegram/context.js";
 import { TURN_DEADLINE_MS } from "./telegram/text-turn.js";
 import {
   createWebhookHandler,
@@ -29,6 +31,8 @@ export interface AppEdges {
 }
 
 export interface App {
+  /** The grammY bot (e.g. for long polling in `npm run dev:polling`). */
+  bot: Bot<BotContext>;
   webhook: (req: WebhookRequest) => Promise<WebhookResponse>;
   metrics: (req: WebhookRequest) => Promise<{ status: number; body: string; contentType: string }>;
   state: StateManager;
@@ -134,6 +138,7 @@ export async function createApp(config: Config, edges: AppEdges = {}): Promise<A
   };
 
   return {
+    bot,
     webhook,
     metrics: metricsHandler,
     state,
