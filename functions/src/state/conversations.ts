@@ -29,6 +29,8 @@ export interface ConversationOptions {
 
 export type BeginTurnResult =
   | { kind: "started"; conversation: Versioned<Conversation>; turn: Turn; resumed: boolean }
+  /** The reply was stored by an instance that died before (or while) sending it: send it, no model call. */
+  | { kind: "resend"; turn: Turn | null }
   | { kind: "duplicate"; reason: "in_flight" | "done" }
   | { kind: "rate_limited"; retryAfterSec: number };
 
@@ -185,6 +187,18 @@ export class ConversationStore {
         if (claim && claim.owner !== owner) {
           if (claim.status === "done") return { kind: "duplicate", reason: "done" };
           if (claim.leaseUntil.toMillis() > this.now()) return { kind: "duplicate", reason: "in_flight" };
+          if (claim.status === "answered") {
+            // Take the claim over first, so only one redelivery re-sends.
+            const ok = await this.commitClaimOnly(
+              claimRef,
+              fresh.claim,
+              this.claimDoc(chatId, updateId, "done", owner),
+            );
+            if (!ok) continue;
+            log.warn({ previous_owner: claim.owner }, "reply stored but maybe not sent; re-sending it");
+            const turn = fresh.conv.value?.turns.find((t) => t.updateId === updateId) ?? null;
+            return { kind: "resend", turn: turn as Turn | null };
+          }
           log.warn({ previous_owner: claim.owner }, "claim lease expired; resuming the turn");
         } else if (fresh.claim.exists && !claim) {
           claimBase = fresh.claim; // corrupt claim: overwrite it under its precondition
@@ -296,7 +310,9 @@ export class ConversationStore {
         } as Conversation;
       }
       const committed = await this.commitConversation(chatId, base, next, (batch) => {
-        batch.set(this.io.ref("updates", updateId), { status: "done" }, { merge: true });
+        // "answered", not "done": if this instance dies before Telegram has the reply,
+        // a redelivery after the lease re-sends the stored reply (no second model call).
+        batch.set(this.io.ref("updates", updateId), { status: "answered" }, { merge: true });
         batch.set(this.io.ref("sessions", input.userId), usageIncrement(input.userId, input.usage), {
           merge: true,
         });

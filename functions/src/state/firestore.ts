@@ -11,7 +11,7 @@ import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { countFirestore } from "../observability/turn-stats.js";
 import type { Versioned } from "./cache.js";
-import { InvalidDataError, toStoreError } from "./errors.js";
+import { GrpcCode, InvalidDataError, StoreError, toStoreError } from "./errors.js";
 import { jsonBytes } from "./history.js";
 import { type RetryPolicy, withRetry } from "./retry.js";
 
@@ -42,6 +42,35 @@ export interface DocIODeps {
   metrics: Metrics;
   log: Logger;
   retry?: RetryPolicy | undefined;
+  /** Per-call deadlines. The client alone waits ~45 s on a dead endpoint. */
+  deadlineMs?: { read: number; commit: number } | undefined;
+}
+
+export const DEFAULT_DEADLINES = { read: 4_000, commit: 8_000 };
+
+/**
+ * Bounds one Firestore call. On expiry the call is abandoned (its late result is
+ * ignored) and a DEADLINE_EXCEEDED StoreError is thrown: transient, so it is
+ * retried, and in the webhook it becomes a 503 so Telegram redelivers. An
+ * abandoned commit may still land; callers resolve that ambiguity by re-reading
+ * (claims carry an owner token for exactly this).
+ */
+export function withDeadline<T>(what: string, ms: number, op: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new StoreError("unavailable", `${what} exceeded ${ms} ms`, {
+            code: GrpcCode.DEADLINE_EXCEEDED,
+            transient: true,
+          }),
+        ),
+      ms,
+    );
+  });
+  op.catch(() => {}); // a late failure of an abandoned call is not unhandled
+  return Promise.race([op, expired]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -79,20 +108,25 @@ export class DocIO {
     };
   }
 
+  private get deadlines() {
+    return this.deps.deadlineMs ?? DEFAULT_DEADLINES;
+  }
+
   private countReads(n: number): void {
     this.deps.metrics.inc("firestore_reads", n);
     countFirestore("reads", n);
   }
 
   async get<T>(ref: DocumentReference, schema: z.ZodType<T>): Promise<{ doc: Versioned<T>; bytes: number }> {
-    const snap = await withRetry(`read ${ref.path}`, () => ref.get(), this.deps);
+    const what = `read ${ref.path}`;
+    const snap = await withRetry(what, () => withDeadline(what, this.deadlines.read, ref.get()), this.deps);
     this.countReads(1);
     return this.parse(snap, schema);
   }
 
   /** Runs a query (retried when transient); each returned document counts as a read. */
   async query(what: string, q: FirebaseFirestore.Query): Promise<FirebaseFirestore.QuerySnapshot> {
-    const snap = await withRetry(what, () => q.get(), this.deps);
+    const snap = await withRetry(what, () => withDeadline(what, this.deadlines.read, q.get()), this.deps);
     // Firestore bills a query that matches nothing as one read.
     this.countReads(Math.max(1, snap.size));
     return snap;
@@ -117,7 +151,7 @@ export class DocIO {
     const batch = this.deps.db().batch();
     build(batch);
     try {
-      const results = await batch.commit();
+      const results = await withDeadline("commit", this.deadlines.commit, batch.commit());
       this.deps.metrics.inc("firestore_commits");
       this.deps.metrics.inc("firestore_writes", results.length);
       countFirestore("commits");

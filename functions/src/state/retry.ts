@@ -9,7 +9,9 @@ export interface RetryPolicy {
   maxDelayMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { retries: 4, minDelayMs: 50, maxDelayMs: 1_000 };
+// Few attempts: each may wait a full deadline, and a webhook that gives up early
+// (503) is redelivered by Telegram anyway.
+export const DEFAULT_RETRY: RetryPolicy = { retries: 2, minDelayMs: 50, maxDelayMs: 1_000 };
 
 /**
  * Runs a Firestore operation, retrying transient failures (UNAVAILABLE,

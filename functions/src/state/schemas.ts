@@ -88,7 +88,11 @@ export const ClaimSchema = z.object({
   updateId: z.number().int(),
   chatId: z.number().int().nullable(),
   owner: z.string(),
-  status: z.enum(["processing", "done"]),
+  /**
+   * processing: the turn is running (under lease); answered: the reply is stored
+   * and may not have reached Telegram yet; done: nothing left to do.
+   */
+  status: z.enum(["processing", "answered", "done"]),
   leaseUntil: ts,
   expireAt: ts,
 });

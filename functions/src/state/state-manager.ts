@@ -24,6 +24,7 @@ export interface StateOptions {
   claimTtlMs?: number;
   warmupSessions: number;
   maxAttempts?: number;
+  deadlineMs?: { read: number; commit: number };
   now?: () => number;
 }
 
@@ -68,7 +69,13 @@ export class StateManager {
   ) {
     const { metrics, log } = options;
     this.cache = new L1Cache({ ...options.cache, metrics });
-    this.io = new DocIO({ db: options.db, names: options.names, metrics, log });
+    this.io = new DocIO({
+      db: options.db,
+      names: options.names,
+      metrics,
+      log,
+      deadlineMs: options.deadlineMs,
+    });
     const maxAttempts = options.maxAttempts ?? 12;
     this.conversations = new ConversationStore(this.io, this.cache, {
       limits: options.limits,

@@ -3,7 +3,7 @@ import { type AgentResult, runAgent } from "../agent/loop.js";
 import { classifyModelError, MODEL_FAILURE_TEXT } from "../agent/model-errors.js";
 import { toolsFor } from "../agent/tools/index.js";
 import { turnStats } from "../observability/turn-stats.js";
-import { toModelMessages } from "../state/history.js";
+import { replyText, toModelMessages } from "../state/history.js";
 import { withRetry } from "../state/retry.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { keepTyping, sendReply } from "./reply.js";
@@ -59,6 +59,13 @@ export function textTurn(deps: BotDeps) {
     if (begun.kind === "duplicate") {
       metrics.inc("updates_duplicate");
       log.info({ reason: begun.reason }, "duplicate update ignored");
+      return;
+    }
+    if (begun.kind === "resend") {
+      // An earlier instance stored the reply and died before Telegram had it.
+      const stored = begun.turn?.status === "done" ? replyText(begun.turn.reply) : "";
+      log.warn({ had_reply: stored !== "" }, "re-sending a stored reply without calling the model");
+      await say(stored || TEXT.internal);
       return;
     }
     if (begun.kind === "rate_limited") {

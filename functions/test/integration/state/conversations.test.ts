@@ -53,7 +53,7 @@ describe("conversations on the Firestore emulator", () => {
     const final = await stored(s, chat);
     expect(final.turns.map((t) => t.status)).toEqual(["done", "done"]);
     const claim = await s.db.collection(s.state.io.deps.names.updates).doc(String(updateId)).get();
-    expect(claim.get("status")).toBe("done");
+    expect(claim.get("status")).toBe("answered"); // reply stored; "done" would lose it if we died before sending
     expect(claim.get("expireAt")).toBeInstanceOf(Timestamp);
   });
 
@@ -224,12 +224,40 @@ describe("conversations on the Firestore emulator", () => {
     const final = await stored(alive, chat);
     expect(final.turns).toHaveLength(1);
     expect(final.turns[0]!.status).toBe("done");
-    // And once done, further redeliveries are duplicates.
+    // Answered and still under the new lease: further redeliveries are duplicates.
     const late = await dead.state.conversations.beginTurn(
       { chatId: chat, userId: chat, updateId, user: text("survive"), ratePerMinute: 0 },
       dead.log,
     );
-    expect(late).toEqual({ kind: "duplicate", reason: "done" });
+    expect(late).toEqual({ kind: "duplicate", reason: "in_flight" });
+  });
+
+  it("a reply stored by an instance that died before sending it is re-sent once, without the model", async () => {
+    const prefix = uniquePrefix();
+    const dead = makeState(prefix, { leaseMs: 200 });
+    const other = makeState(prefix);
+    const chat = uid();
+    const updateId = uid();
+    const input = { chatId: chat, userId: chat, updateId, user: text("q"), ratePerMinute: 0 };
+    expect((await dead.state.conversations.beginTurn(input, dead.log)).kind).toBe("started");
+    await dead.state.conversations.completeTurn(
+      { chatId: chat, userId: chat, updateId, reply: answer("stored answer"), status: "done" },
+      dead.log,
+    );
+    // ...and the instance dies here, before Telegram got the reply.
+    await new Promise((r) => setTimeout(r, 300));
+    const results = await Promise.all([
+      other.state.conversations.beginTurn(input, other.log),
+      other.state.conversations.beginTurn(input, other.log),
+    ]);
+    const resend = results.filter((r) => r.kind === "resend");
+    expect(resend).toHaveLength(1);
+    expect(JSON.stringify(resend[0])).toContain("stored answer");
+    expect(results.filter((r) => r.kind === "duplicate")).toHaveLength(1);
+    expect(await other.state.conversations.beginTurn(input, other.log)).toEqual({
+      kind: "duplicate",
+      reason: "done",
+    });
   });
 
   it("rate limit per user: the message over the limit is refused and not stored", async () => {
