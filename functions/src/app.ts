@@ -28,6 +28,8 @@ export interface AppEdges {
   log?: Logger;
   metrics?: Metrics;
   now?: () => Date;
+  /** Timing knobs for fault-injection tests (production uses the defaults). */
+  tuning?: { leaseMs?: number; deadlineMs?: { read: number; commit: number } };
 }
 
 export interface App {
@@ -84,7 +86,8 @@ export async function createApp(config: Config, edges: AppEdges = {}): Promise<A
       maxBytes: config.CACHE_MAX_BYTES,
       ttlMs: config.CACHE_TTL_SECONDS * 1000,
     },
-    leaseMs: LEASE_MS,
+    leaseMs: edges.tuning?.leaseMs ?? LEASE_MS,
+    deadlineMs: edges.tuning?.deadlineMs,
     warmupSessions: config.WARMUP_SESSIONS,
   });
   if (config.ALLOWED_USER_IDS.length === 0) {

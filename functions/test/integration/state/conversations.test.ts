@@ -196,7 +196,7 @@ describe("conversations on the Firestore emulator", () => {
 
   it("a claim whose instance died is taken over after its lease; the message is not duplicated", async () => {
     const prefix = uniquePrefix();
-    const dead = makeState(prefix, { leaseMs: 200 });
+    const dead = makeState(prefix, { leaseMs: 1_500 });
     const alive = makeState(prefix);
     const chat = uid();
     const updateId = uid();
@@ -211,7 +211,7 @@ describe("conversations on the Firestore emulator", () => {
       alive.log,
     );
     expect(early).toEqual({ kind: "duplicate", reason: "in_flight" });
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 1_600));
     const resumed = await alive.state.conversations.beginTurn(
       { chatId: chat, userId: chat, updateId, user: text("survive"), ratePerMinute: 0 },
       alive.log,
@@ -234,7 +234,7 @@ describe("conversations on the Firestore emulator", () => {
 
   it("a reply stored by an instance that died before sending it is re-sent once, without the model", async () => {
     const prefix = uniquePrefix();
-    const dead = makeState(prefix, { leaseMs: 200 });
+    const dead = makeState(prefix, { leaseMs: 600 });
     const other = makeState(prefix);
     const chat = uid();
     const updateId = uid();
@@ -245,7 +245,7 @@ describe("conversations on the Firestore emulator", () => {
       dead.log,
     );
     // ...and the instance dies here, before Telegram got the reply.
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 700));
     const results = await Promise.all([
       other.state.conversations.beginTurn(input, other.log),
       other.state.conversations.beginTurn(input, other.log),

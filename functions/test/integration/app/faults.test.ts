@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { FakeAnthropic } from "../../../src/devtools/fake-anthropic.js";
+import { type FakeTelegram, startFakeTelegram } from "../../../src/devtools/fake-telegram.js";
+import { firestoreAt, inProcessApp, randomPortFakes, request } from "../../support/app.js";
+import { textUpdate } from "../../support/e2e.js";
+import { emulatorClient, uid, uniquePrefix } from "../../support/firestore.js";
+import { startTcpProxy } from "../../support/tcp-proxy.js";
+
+let telegram: FakeTelegram;
+let anthropic: FakeAnthropic;
+beforeAll(async () => {
+  ({ telegram, anthropic } = await randomPortFakes());
+});
+afterAll(async () => {
+  await Promise.all([telegram.close(), anthropic.close()]);
+});
+beforeEach(() => {
+  telegram.reset();
+  anthropic.reset();
+});
+
+const [host, port] = (process.env.FIRESTORE_EMULATOR_HOST ?? "127.0.0.1:8080").split(":");
+
+describe("faults, in process (real Firestore emulator, real SDK clients, loopback fakes)", () => {
+  it("Firestore unavailable: 503, nothing half-written; redelivered when back, answered exactly once", async () => {
+    const proxy = await startTcpProxy({ host: host!, port: Number(port) });
+    const prefix = uniquePrefix();
+    const app = await inProcessApp(
+      { telegram, anthropic },
+      { db: firestoreAt(proxy.address), prefix, tuning: { deadlineMs: { read: 700, commit: 1_500 } } },
+    );
+    const chat = uid();
+    const update = textUpdate(chat, "while storage is down");
+    await proxy.down();
+    const down = await app.webhook(request(update));
+    expect(down.status).toBe(503);
+    expect(anthropic.requests).toHaveLength(0);
+    expect(telegram.calls.filter((c) => c.method === "sendMessage")).toHaveLength(0);
+    const db = emulatorClient();
+    expect((await db.collection(`${prefix}updates`).doc(String(update.update_id)).get()).exists).toBe(false);
+    expect((await db.collection(`${prefix}conversations`).doc(String(chat)).get()).exists).toBe(false);
+    expect(app.lines.some((l) => l.severity === "WARNING" && l.kind === "unavailable")).toBe(true);
+
+    await proxy.up();
+    // Telegram redelivers until it gets a 2xx; the client's channel reconnects with backoff.
+    let again = await app.webhook(request(update));
+    for (let i = 0; i < 30 && again.status !== 200; i++) {
+      expect(again.status).toBe(503);
+      await new Promise((r) => setTimeout(r, 500));
+      again = await app.webhook(request(update));
+    }
+    expect(again.status).toBe(200);
+    const third = await app.webhook(request(update)); // and a duplicate of it
+    expect(third.status).toBe(200);
+    expect(anthropic.requestsContaining("while storage is down")).toHaveLength(1);
+    expect(telegram.messagesTo(chat)).toHaveLength(1);
+    await app.shutdown();
+    await proxy.down();
+  });
+
+  it("dies before persisting (model answered): redelivery after the lease completes the turn once", async () => {
+    const prefix = uniquePrefix();
+    const chat = uid();
+    const update = textUpdate(chat, "survive a crash [[slow:500]]");
+    // The doomed instance has its own network: cutting it is the process dying.
+    const proxy = await startTcpProxy({ host: host!, port: Number(port) });
+    const deadTelegram = await startFakeTelegram();
+    const doomed = await inProcessApp(
+      { telegram: deadTelegram, anthropic },
+      {
+        prefix,
+        db: firestoreAt(proxy.address),
+        tuning: { leaseMs: 300, deadlineMs: { read: 500, commit: 500 } },
+      },
+    );
+    // Never awaited: a dead process answers nobody (it goes on retrying its dead network).
+    void doomed.webhook(request(update)).catch(() => {});
+    await telegram.waitFor(() => anthropic.requestsContaining("survive a crash").length === 1);
+    await Promise.all([proxy.down(), deadTelegram.close()]); // dies while the model answers
+    await new Promise((r) => setTimeout(r, 400)); // lease (300 ms) has expired
+    const survivor = await inProcessApp({ telegram, anthropic }, { prefix });
+    expect((await survivor.webhook(request(update))).status).toBe(200);
+    // Nothing was persisted before the death, so the model is called again (at-least-once
+    // model call in this window); the user gets exactly one reply and one stored turn.
+    expect(anthropic.requestsContaining("survive a crash")).toHaveLength(2);
+    expect(telegram.messagesTo(chat)).toHaveLength(1);
+    const conv = await emulatorClient().collection(`${prefix}conversations`).doc(String(chat)).get();
+    expect(conv.get("turns")).toHaveLength(1);
+    expect(conv.get("turns")[0].status).toBe("done");
+    expect((await survivor.webhook(request(update))).status).toBe(200);
+    expect(telegram.messagesTo(chat)).toHaveLength(1);
+  });
+
+  it("dies after persisting, before replying: redelivery re-sends the stored reply, no second model call", async () => {
+    const prefix = uniquePrefix();
+    const chat = uid();
+    const update = textUpdate(chat, "persisted then crashed");
+    const doomed = await inProcessApp({ telegram, anthropic }, { prefix, tuning: { leaseMs: 300 } });
+    // The doomed instance's reply never reaches Telegram, as if the process died there.
+    const remove = telegram.failWhen((m, p) => m === "sendMessage" && p.chat_id === chat, {
+      error_code: 400,
+      description: "Bad Request: chat not found",
+    });
+    const first = await doomed.webhook(request(update));
+    expect(first.status).toBe(500);
+    remove();
+    expect(anthropic.requestsContaining("persisted then crashed")).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 350));
+    const survivor = await inProcessApp({ telegram, anthropic }, { prefix });
+    expect((await survivor.webhook(request(update))).status).toBe(200);
+    expect(anthropic.requestsContaining("persisted then crashed")).toHaveLength(1);
+    expect(telegram.messagesTo(chat).map((m) => m.text)).toEqual(["echo: persisted then crashed"]);
+    expect((await survivor.webhook(request(update))).status).toBe(200);
+    expect(telegram.messagesTo(chat)).toHaveLength(1);
+  });
+});

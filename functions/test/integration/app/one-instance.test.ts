@@ -1,0 +1,107 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { FakeAnthropic } from "../../../src/devtools/fake-anthropic.js";
+import type { FakeTelegram } from "../../../src/devtools/fake-telegram.js";
+import { inProcessApp, randomPortFakes, request } from "../../support/app.js";
+import { textUpdate } from "../../support/e2e.js";
+import { emulatorClient, uid, uniquePrefix } from "../../support/firestore.js";
+
+let telegram: FakeTelegram;
+let anthropic: FakeAnthropic;
+beforeAll(async () => {
+  ({ telegram, anthropic } = await randomPortFakes());
+});
+afterAll(async () => {
+  await Promise.all([telegram.close(), anthropic.close()]);
+});
+beforeEach(() => {
+  telegram.reset();
+  anthropic.reset();
+});
+
+describe("one instance (in process)", () => {
+  it("a warm text turn: 0 reads before the model, 0 reads in total, 2 commits", async () => {
+    const app = await inProcessApp({ telegram, anthropic });
+    const chat = uid();
+    await app.webhook(request(textUpdate(chat, "cold")));
+    await app.webhook(request(textUpdate(chat, "warm")));
+    const turns = app.lines.filter((l) => l.message === "turn");
+    expect(turns).toHaveLength(2);
+    expect(turns[1]!.firestore).toEqual({ reads: 0, writes: 5, commits: 2, reads_before_model: 0 });
+    for (const t of turns)
+      expect(t).toMatchObject({ update_id: expect.any(Number), chat_id: chat, user_id: chat });
+  });
+
+  it("same-chat burst of 20 concurrent updates: per-chat queue, 0 lost, 0 conflicts, in order", async () => {
+    const app = await inProcessApp(
+      { telegram, anthropic },
+      { config: { HISTORY_MAX_MESSAGES: 100, RATE_LIMIT_PER_MINUTE: 100 } },
+    );
+    const chat = uid();
+    const updates = Array.from({ length: 20 }, (_, i) => textUpdate(chat, `b${i}`));
+    const results = await Promise.all(updates.map((u) => app.webhook(request(u))));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(telegram.messagesTo(chat).map((m) => m.text)).toEqual(updates.map((_, i) => `echo: b${i}`));
+    expect(app.metricsRegistry.get("tx_conflicts")).toBe(0);
+    const stored = await emulatorClient()
+      .collection(`${app.state.io.deps.names.conversations}`)
+      .doc(String(chat))
+      .get();
+    expect(stored.get("turns").map((t: { updateId: number }) => t.updateId)).toEqual(
+      updates.map((u) => u.update_id),
+    );
+  });
+
+  it("allowlist: others get a polite refusal and no model call", async () => {
+    const allowed = uid();
+    const app = await inProcessApp(
+      { telegram, anthropic },
+      { config: { ALLOWED_USER_IDS: String(allowed) } },
+    );
+    const stranger = uid();
+    expect((await app.webhook(request(textUpdate(stranger, "let me in")))).status).toBe(200);
+    expect(anthropic.requests).toHaveLength(0);
+    expect(telegram.messagesTo(stranger)[0]!.text).toMatch(/private/);
+    await app.webhook(request(textUpdate(allowed, "hi")));
+    expect(telegram.messagesTo(allowed)[0]!.text).toBe("echo: hi");
+  });
+
+  it("no allowlist: a WARN at cold start", async () => {
+    const app = await inProcessApp({ telegram, anthropic });
+    expect(
+      app.lines.some((l) => l.severity === "WARNING" && String(l.message).includes("ALLOWED_USER_IDS")),
+    ).toBe(true);
+  });
+
+  it("every log line of a turn carries the update's ids; no secret is logged", async () => {
+    const app = await inProcessApp({ telegram, anthropic });
+    const chat = uid();
+    const u = textUpdate(chat, "trace me [[fail:529]]");
+    await app.webhook(request(u));
+    const turnLines = app.lines.filter((l) => l.update_id === u.update_id);
+    expect(turnLines.length).toBeGreaterThanOrEqual(2);
+    for (const l of turnLines) expect(l).toMatchObject({ chat_id: chat, user_id: chat });
+    const all = JSON.stringify(app.lines);
+    expect(all).not.toContain("in-process-token");
+    expect(all).not.toContain("in-process-secret");
+  });
+
+  it("metrics: admin-only JSON and Prometheus text", async () => {
+    const app = await inProcessApp(
+      { telegram, anthropic },
+      { config: { ADMIN_SECRET: "admin-secret-0123456789" } },
+    );
+    await app.webhook(request(textUpdate(uid(), "count")));
+    const denied = await app.metrics({ method: "GET", header: () => undefined, body: undefined });
+    expect(denied.status).toBe(401);
+    const auth = (accept: string) => ({
+      method: "GET",
+      header: (n: string) =>
+        ({ authorization: "Bearer admin-secret-0123456789", accept })[n.toLowerCase()] as string | undefined,
+      body: undefined,
+    });
+    const json = JSON.parse((await app.metrics(auth("application/json"))).body);
+    expect(json.counters.turns_completed).toBe(1);
+    const text = (await app.metrics(auth("text/plain"))).body;
+    expect(text).toContain("tgbot_turns_completed_total 1");
+  });
+});
