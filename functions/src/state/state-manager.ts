@@ -24,7 +24,7 @@ export interface StateOptions {
   claimTtlMs?: number;
   warmupSessions: number;
   maxAttempts?: number;
-  deadlineMs?: { read: number; commit: number };
+  deadlineMs?: { read: number; commit: number } | undefined;
   now?: () => number;
 }
 
