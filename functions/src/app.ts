@@ -1,9 +1,10 @@
+import { randomUUID } from "node:crypto";
 import type { Firestore } from "@google-cloud/firestore";
 import type { Bot } from "grammy";
 import type { CreateMessage } from "./agent/loop.js";
 import { type Config, secretValues } from "./config.js";
 import { createLogger, type Logger } from "./observability/logger.js";
-import { Metrics, toPrometheus } from "./observability/metrics.js";
+import { Metrics, sumCounters, toPrometheus } from "./observability/metrics.js";
 import { collectionNames, lazyFirestore } from "./state/firestore.js";
 import { StateManager } from "./state/state-manager.js";
 import { createBot } from "./telegram/bot.js";
@@ -21,6 +22,8 @@ import {
 export const FUNCTION_TIMEOUT_S = 300;
 const LEASE_MS = FUNCTION_TIMEOUT_S * 1000 + 30_000;
 const METRICS_LOG_INTERVAL_MS = 60_000;
+/** Instances that reported within this window are in the admin view. */
+const REPORT_WINDOW_MS = 10 * 60_000;
 
 export interface AppEdges {
   db?: () => Firestore;
@@ -29,7 +32,7 @@ export interface AppEdges {
   metrics?: Metrics;
   now?: () => Date;
   /** Timing knobs for fault-injection tests (production uses the defaults). */
-  tuning?: { leaseMs?: number; deadlineMs?: { read: number; commit: number } };
+  tuning?: { leaseMs?: number; deadlineMs?: { read: number; commit: number }; metricsIntervalMs?: number };
 }
 
 export interface App {
@@ -111,14 +114,22 @@ export async function createApp(config: Config, edges: AppEdges = {}): Promise<A
   // Warm L1 in the background; no request waits for it.
   void state.startWarmup();
 
-  let lastMetricsLog = Date.now();
+  const instance = `${process.env.K_REVISION ?? "local"}-${randomUUID().slice(0, 8)}`;
+  const reportInterval = edges.tuning?.metricsIntervalMs ?? METRICS_LOG_INTERVAL_MS;
+  const report = () => {
+    const snapshot = metrics.snapshot();
+    log.info({ metrics: snapshot, instance }, "metrics");
+    // Published for the admin metrics function (another service, other instances).
+    return state.background.run("publish metrics", () => state.metricsReports.publish(instance, snapshot));
+  };
+  let lastReport = Date.now();
   const webhook = async (req: WebhookRequest) => {
     const res = await handle(req);
-    // At most one metrics line a minute per instance, piggybacking on traffic
+    // At most one report a minute per instance, piggybacking on traffic
     // (no timers: CPU is throttled between requests).
-    if (Date.now() - lastMetricsLog >= METRICS_LOG_INTERVAL_MS) {
-      lastMetricsLog = Date.now();
-      log.info({ metrics: metrics.snapshot() }, "metrics");
+    if (Date.now() - lastReport >= reportInterval) {
+      lastReport = Date.now();
+      void report();
     }
     return res;
   };
@@ -132,12 +143,18 @@ export async function createApp(config: Config, edges: AppEdges = {}): Promise<A
         contentType: "application/json",
       };
     }
-    const snap = metrics.snapshot();
+    const reports = await state.metricsReports.recent(REPORT_WINDOW_MS);
     const wantsText =
       (req.header("accept") ?? "").includes("text/plain") || req.header("x-format") === "prometheus";
-    return wantsText
-      ? { status: 200, body: toPrometheus(snap), contentType: "text/plain; version=0.0.4" }
-      : { status: 200, body: JSON.stringify(snap), contentType: "application/json" };
+    if (wantsText)
+      return { status: 200, body: toPrometheus(reports), contentType: "text/plain; version=0.0.4" };
+    const body = {
+      window_minutes: REPORT_WINDOW_MS / 60_000,
+      instances: reports.length,
+      counters: sumCounters(reports.map((r) => r.snapshot)),
+      reports,
+    };
+    return { status: 200, body: JSON.stringify(body), contentType: "application/json" };
   };
 
   return {
@@ -147,7 +164,10 @@ export async function createApp(config: Config, edges: AppEdges = {}): Promise<A
     state,
     metricsRegistry: metrics,
     log,
-    shutdown: () => state.shutdown(),
+    shutdown: async () => {
+      await report(); // the last minute of this instance's counters
+      await state.shutdown();
+    },
   };
 }
 

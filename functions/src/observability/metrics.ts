@@ -79,23 +79,40 @@ export class Metrics {
 
 export type MetricsSnapshot = ReturnType<Metrics["snapshot"]>;
 
-/** Prometheus text exposition of a snapshot. */
-export function toPrometheus(snap: MetricsSnapshot): string {
-  const lines: string[] = [];
-  for (const [name, value] of Object.entries(snap.counters)) {
-    lines.push(`# TYPE tgbot_${name}_total counter`, `tgbot_${name}_total ${value}`);
-  }
-  if (snap.l1_hit_ratio !== null)
-    lines.push("# TYPE tgbot_l1_hit_ratio gauge", `tgbot_l1_hit_ratio ${snap.l1_hit_ratio}`);
-  if (snap.warmup_ms !== null)
-    lines.push("# TYPE tgbot_warmup_ms gauge", `tgbot_warmup_ms ${snap.warmup_ms}`);
-  for (const [name, p] of Object.entries(snap.latency_ms)) {
-    lines.push(`# TYPE tgbot_${name} summary`);
-    for (const q of ["p50", "p90", "p99"] as const) {
-      const v = p[q];
-      if (v !== null) lines.push(`tgbot_${name}{quantile="0.${q.slice(1)}"} ${v}`);
+/**
+ * Prometheus text exposition: one series per instance (label `instance`), so
+ * sums and quantiles across instances are the query's job, as Prometheus intends.
+ */
+export function toPrometheus(reports: { instance: string; snapshot: MetricsSnapshot }[]): string {
+  const series = new Map<string, { type: string; lines: string[] }>();
+  // `family` groups samples under one TYPE line (a summary's _count belongs to it).
+  const add = (name: string, type: string, labels: string, value: number, family = name) => {
+    const s = series.get(family) ?? { type, lines: [] };
+    s.lines.push(`${name}{${labels}} ${value}`);
+    series.set(family, s);
+  };
+  for (const { instance, snapshot: snap } of reports) {
+    const inst = `instance="${instance.replace(/["\\\n]/g, "_")}"`;
+    for (const [name, value] of Object.entries(snap.counters))
+      add(`tgbot_${name}_total`, "counter", inst, value);
+    if (snap.l1_hit_ratio !== null) add("tgbot_l1_hit_ratio", "gauge", inst, snap.l1_hit_ratio);
+    if (snap.warmup_ms !== null) add("tgbot_warmup_ms", "gauge", inst, snap.warmup_ms);
+    for (const [name, p] of Object.entries(snap.latency_ms)) {
+      for (const q of ["p50", "p90", "p99"] as const) {
+        const v = p[q];
+        if (v !== null) add(`tgbot_${name}`, "summary", `${inst},quantile="0.${q.slice(1)}"`, v);
+      }
+      add(`tgbot_${name}_count`, "summary", inst, p.count, `tgbot_${name}`);
     }
-    lines.push(`tgbot_${name}_count ${p.count}`);
   }
-  return `${lines.join("\n")}\n`;
+  const out: string[] = [];
+  for (const [name, s] of series) out.push(`# TYPE ${name} ${s.type}`, ...s.lines);
+  return `${out.join("\n")}\n`;
+}
+
+/** Counters summed over instances, for the JSON view. */
+export function sumCounters(snapshots: MetricsSnapshot[]): Record<string, number> {
+  const total: Record<string, number> = {};
+  for (const s of snapshots) for (const [k, v] of Object.entries(s.counters)) total[k] = (total[k] ?? 0) + v;
+  return total;
 }

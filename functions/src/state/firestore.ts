@@ -15,7 +15,7 @@ import { GrpcCode, InvalidDataError, StoreError, toStoreError } from "./errors.j
 import { jsonBytes } from "./history.js";
 import { type RetryPolicy, withRetry } from "./retry.js";
 
-export const COLLECTIONS = ["sessions", "conversations", "skills", "updates", "notes"] as const;
+export const COLLECTIONS = ["sessions", "conversations", "skills", "updates", "notes", "metrics"] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];
 
 /** Collection names behind COLLECTION_PREFIX (e.g. "staging_" → "staging_sessions"). */

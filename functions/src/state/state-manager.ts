@@ -7,6 +7,7 @@ import { ConversationStore } from "./conversations.js";
 import { toStoreError } from "./errors.js";
 import { type CollectionName, DocIO } from "./firestore.js";
 import type { HistoryLimits } from "./history.js";
+import { MetricsReports } from "./metrics-reports.js";
 import { NotesStore } from "./notes.js";
 import { ConversationSchema, SessionSchema } from "./schemas.js";
 import { SessionStore } from "./sessions.js";
@@ -60,6 +61,7 @@ export class StateManager {
   readonly sessions: SessionStore;
   readonly skills: SkillStore;
   readonly notes: NotesStore;
+  readonly metricsReports: MetricsReports;
   readonly background: BackgroundJobs;
   private warmup: Promise<unknown> | null = null;
 
@@ -87,6 +89,7 @@ export class StateManager {
     this.sessions = new SessionStore(this.io, this.cache, { maxAttempts, now: options.now });
     this.skills = new SkillStore(this.io, this.cache);
     this.notes = new NotesStore(this.io);
+    this.metricsReports = new MetricsReports(this.io);
     this.background = new BackgroundJobs(log);
   }
 

@@ -85,13 +85,23 @@ describe("one instance (in process)", () => {
     expect(all).not.toContain("in-process-secret");
   });
 
-  it("metrics: admin-only JSON and Prometheus text", async () => {
-    const app = await inProcessApp(
+  it("metrics: instances publish snapshots; the admin view aggregates them (JSON and Prometheus)", async () => {
+    const prefix = uniquePrefix();
+    const config = { ADMIN_SECRET: "admin-secret-0123456789" };
+    const a = await inProcessApp(
       { telegram, anthropic },
-      { config: { ADMIN_SECRET: "admin-secret-0123456789" } },
+      { prefix, config, tuning: { metricsIntervalMs: 0 } },
     );
-    await app.webhook(request(textUpdate(uid(), "count")));
-    const denied = await app.metrics({ method: "GET", header: () => undefined, body: undefined });
+    const b = await inProcessApp(
+      { telegram, anthropic },
+      { prefix, config, tuning: { metricsIntervalMs: 0 } },
+    );
+    await a.webhook(request(textUpdate(uid(), "count a")));
+    await b.webhook(request(textUpdate(uid(), "count b")));
+    await Promise.all([a.state.background.drain(), b.state.background.drain()]);
+    // The admin function is a third instance that served no turn itself.
+    const admin = await inProcessApp({ telegram, anthropic }, { prefix, config });
+    const denied = await admin.metrics({ method: "GET", header: () => undefined, body: undefined });
     expect(denied.status).toBe(401);
     const auth = (accept: string) => ({
       method: "GET",
@@ -99,9 +109,11 @@ describe("one instance (in process)", () => {
         ({ authorization: "Bearer admin-secret-0123456789", accept })[n.toLowerCase()] as string | undefined,
       body: undefined,
     });
-    const json = JSON.parse((await app.metrics(auth("application/json"))).body);
-    expect(json.counters.turns_completed).toBe(1);
-    const text = (await app.metrics(auth("text/plain"))).body;
-    expect(text).toContain("tgbot_turns_completed_total 1");
+    const json = JSON.parse((await admin.metrics(auth("application/json"))).body);
+    expect(json.instances).toBe(2);
+    expect(json.counters.turns_completed).toBe(2);
+    const text = (await admin.metrics(auth("text/plain"))).body;
+    expect(text.match(/^tgbot_turns_completed_total\{instance="[^"]+"\} 1$/gm)).toHaveLength(2);
+    expect(text).toContain("# TYPE tgbot_turn_ms summary");
   });
 });

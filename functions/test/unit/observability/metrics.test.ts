@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Metrics, toPrometheus } from "../../../src/observability/metrics.js";
+import { Metrics, sumCounters, toPrometheus } from "../../../src/observability/metrics.js";
 
 describe("metrics", () => {
   it("snapshots counters, hit ratio and latency percentiles", () => {
@@ -13,13 +13,20 @@ describe("metrics", () => {
     expect(s.latency_ms.turn_ms).toMatchObject({ count: 100, p50: 51, p99: 100 });
   });
 
-  it("renders Prometheus text", () => {
-    const m = new Metrics();
-    m.inc("firestore_reads", 2);
-    m.observe("model_ms", 5);
-    const text = toPrometheus(m.snapshot());
-    expect(text).toContain("tgbot_firestore_reads_total 2");
-    expect(text).toContain('tgbot_model_ms{quantile="0.50"} 5');
-    expect(text).toContain("tgbot_model_ms_count 1");
+  it("renders Prometheus text with one series per instance, each TYPE once", () => {
+    const a = new Metrics();
+    a.inc("firestore_reads", 2);
+    a.observe("model_ms", 5);
+    const b = new Metrics();
+    b.inc("firestore_reads", 3);
+    const text = toPrometheus([
+      { instance: "a", snapshot: a.snapshot() },
+      { instance: "b", snapshot: b.snapshot() },
+    ]);
+    expect(text).toContain('tgbot_firestore_reads_total{instance="a"} 2');
+    expect(text).toContain('tgbot_firestore_reads_total{instance="b"} 3');
+    expect(text).toContain('tgbot_model_ms{instance="a",quantile="0.50"} 5');
+    expect(text.match(/# TYPE tgbot_firestore_reads_total counter/g)).toHaveLength(1);
+    expect(sumCounters([a.snapshot(), b.snapshot()]).firestore_reads).toBe(5);
   });
 });
