@@ -31,6 +31,8 @@ export interface AppEdges {
   log?: Logger;
   metrics?: Metrics;
   now?: () => Date;
+  /** Start the cold-start warm-up (false for the admin function, which serves no turns). */
+  warmup?: boolean;
   /** Timing knobs for fault-injection tests (production uses the defaults). */
   tuning?: { leaseMs?: number; deadlineMs?: { read: number; commit: number }; metricsIntervalMs?: number };
 }
@@ -112,7 +114,7 @@ export async function createApp(config: Config, edges: AppEdges = {}): Promise<A
     metrics,
   });
   // Warm L1 in the background; no request waits for it.
-  void state.startWarmup();
+  if (edges.warmup ?? true) void state.startWarmup();
 
   const instance = `${process.env.K_REVISION ?? "local"}-${randomUUID().slice(0, 8)}`;
   const reportInterval = edges.tuning?.metricsIntervalMs ?? METRICS_LOG_INTERVAL_MS;

@@ -8,8 +8,10 @@
  * → claim + durable user message (1 commit) → Claude agent loop → persist reply
  * (1 commit) → reply to Telegram. See README for the architecture sketch.
  */
+
+import type { Response } from "express";
 import { defineInt, defineSecret, defineString } from "firebase-functions/params";
-import { onRequest } from "firebase-functions/v2/https";
+import { onRequest, type Request } from "firebase-functions/v2/https";
 import type { App } from "./app.js";
 import type { ConfigSource } from "./config.js";
 
@@ -49,27 +51,51 @@ function readParams(withAdmin: boolean): ConfigSource {
   return source;
 }
 
-// One app per instance, built on the first request (params have values only then).
-let app: Promise<App> | undefined;
-function getApp(withAdmin: boolean): Promise<App> {
-  app ??= (async () => {
-    const [{ createApp }, { parseConfig }] = await Promise.all([import("./app.js"), import("./config.js")]);
-    const created = await createApp(parseConfig(readParams(withAdmin)));
-    // Cloud Run sends SIGTERM before stopping an instance: finish background work.
-    process.once("SIGTERM", () => void created.shutdown());
-    return created;
-  })().catch((err: unknown) => {
-    app = undefined; // a bad config is reported on every request until fixed, not cached
-    throw err;
-  });
+type Role = "webhook" | "admin";
+
+// One app per instance and role, built on the first request (params have values only then).
+const apps = new Map<Role, Promise<App>>();
+function getApp(role: Role): Promise<App> {
+  let app = apps.get(role);
+  if (!app) {
+    app = (async () => {
+      const [{ createApp }, { parseConfig }] = await Promise.all([import("./app.js"), import("./config.js")]);
+      const created = await createApp(parseConfig(readParams(role === "admin")), {
+        warmup: role === "webhook",
+      });
+      // Cloud Run sends SIGTERM before stopping an instance: finish background work.
+      process.once("SIGTERM", () => void created.shutdown());
+      return created;
+    })().catch((err: unknown) => {
+      apps.delete(role); // a bad config is reported on every request until fixed, not cached
+      throw err;
+    });
+    apps.set(role, app);
+  }
   return app;
 }
 
-function failClosed(res: { status: (n: number) => { json: (b: unknown) => void } }, err: unknown) {
-  // Config errors name the setting, never its value; details go to the log only.
-  console.error(JSON.stringify({ severity: "ERROR", message: "function init failed", error: String(err) }));
-  res.status(500).json({ ok: false, error: "internal error" });
+type Handler = (app: App, req: Request, res: Response) => Promise<void>;
+
+/** Adapts Express's req/res to the app; a failed start answers 500 with details only in the log. */
+function serve(role: Role, handle: Handler) {
+  return async (req: Request, res: Response) => {
+    let app: App;
+    try {
+      app = await getApp(role);
+    } catch (err) {
+      // Config errors name the setting, never its value.
+      console.error(
+        JSON.stringify({ severity: "ERROR", message: "function init failed", error: String(err) }),
+      );
+      res.status(500).json({ ok: false, error: "internal error" });
+      return;
+    }
+    await handle(app, req, res);
+  };
 }
+
+const adapt = (req: Request) => ({ method: req.method, header: (n: string) => req.get(n), body: req.body });
 
 /**
  * The Telegram webhook. 300 s timeout (above the 240 s turn deadline, so a slow
@@ -89,17 +115,10 @@ export const telegramWebhook = onRequest(
     maxInstances: 20,
     invoker: "public",
   },
-  async (req, res) => {
-    let instance: App;
-    try {
-      instance = await getApp(false);
-    } catch (err) {
-      failClosed(res, err);
-      return;
-    }
-    const out = await instance.webhook({ method: req.method, header: (n) => req.get(n), body: req.body });
+  serve("webhook", async (app, req, res) => {
+    const out = await app.webhook(adapt(req));
     res.status(out.status).json(out.body);
-  },
+  }),
 );
 
 /** Metrics for ops, JSON or Prometheus text; requires `Authorization: Bearer <ADMIN_SECRET>`. */
@@ -112,15 +131,8 @@ export const metrics = onRequest(
     maxInstances: 2,
     invoker: "public",
   },
-  async (req, res) => {
-    let instance: App;
-    try {
-      instance = await getApp(true);
-    } catch (err) {
-      failClosed(res, err);
-      return;
-    }
-    const out = await instance.metrics({ method: req.method, header: (n) => req.get(n), body: req.body });
+  serve("admin", async (app, req, res) => {
+    const out = await app.metrics(adapt(req));
     res.status(out.status).type(out.contentType).send(out.body);
-  },
+  }),
 );
