@@ -5,8 +5,19 @@
 #   with-emulators.sh dev   "<cmd>"   firestore + functions, project demo-telegram-agent,
 #                                     imports emulator-data/ (EXPORT=1 exports on exit)
 #   with-emulators.sh bench "<cmd>"   firestore only
+#   with-emulators.sh polling "<cmd>" firestore only, project demo-telegram-agent, imports emulator-data/
+#   with-emulators.sh seed  "<cmd>"   firestore only, project demo-telegram-agent, exports to
+#                                     emulator-data/ on exit (starts empty: the export is the seed)
 set -euo pipefail
 mode="$1"; cmd="$2"
+
+# The emulators use fixed ports (firebase.json): one run at a time on a machine.
+# A second run waits for the first instead of failing on a busy port.
+if [ -z "${TG_AGENT_EMULATOR_LOCKED:-}" ] && command -v flock > /dev/null; then
+  export TG_AGENT_EMULATOR_LOCKED=1
+  exec flock "${XDG_RUNTIME_DIR:-/tmp}/tg-agent-emulators.lock" bash "$0" "$@"
+fi
+
 functions_dir="$(cd "$(dirname "$0")/.." && pwd)"
 repo_dir="$(cd "$functions_dir/.." && pwd)"
 # The CLI finds firebase.json by walking up; commands run from functions/.
@@ -43,6 +54,15 @@ case "$mode" in
       "${import[@]}" "${extra[@]}" "$cmd" ;;
   bench)
     exec firebase emulators:exec --project demo-bench --only firestore "$cmd" ;;
+  polling)
+    # Long polling runs the bot in this process: no functions emulator needed.
+    import=()
+    if [ -f "$repo_dir/emulator-data/firebase-export-metadata.json" ]; then import=(--import="$repo_dir/emulator-data"); fi
+    exec firebase emulators:exec --project demo-telegram-agent --only firestore "${import[@]}" "$cmd" ;;
+  seed)
+    # No import: the export holds exactly what the seed script writes.
+    exec firebase emulators:exec --project demo-telegram-agent --only firestore \
+      --export-on-exit="$repo_dir/emulator-data" "$cmd" ;;
   *)
     echo "unknown mode: $mode" >&2; exit 2 ;;
 esac

@@ -163,12 +163,15 @@ describe("telegramWebhook through the functions emulator", () => {
     expect(stored!.turns[0]!.status).toBe("failed");
   });
 
-  it.each(["500", "529"])("a model that fails once with %s is retried by the SDK and answers", async (status) => {
-    const chat = newChat();
-    await post(textUpdate(chat, `flaky [[fail-once:${status}]]`));
-    expect(anthropic.requestsContaining(`[[fail-once:${status}]]`)).toHaveLength(2);
-    expect(sentTexts(telegram, chat)).toEqual([`echo: flaky [[fail-once:${status}]]`]);
-  });
+  it.each(["500", "529"])(
+    "a model that fails once with %s is retried by the SDK and answers",
+    async (status) => {
+      const chat = newChat();
+      await post(textUpdate(chat, `flaky [[fail-once:${status}]]`));
+      expect(anthropic.requestsContaining(`[[fail-once:${status}]]`)).toHaveLength(2);
+      expect(sentTexts(telegram, chat)).toEqual([`echo: flaky [[fail-once:${status}]]`]);
+    },
+  );
 
   it("a model slower than the timeout gives a friendly message, not a redelivery", async () => {
     const chat = newChat();
