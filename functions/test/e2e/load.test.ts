@@ -45,7 +45,9 @@ async function pool<T>(items: T[], limit: number, run: (item: T) => Promise<void
 describe("load through the functions emulator", () => {
   it("200 updates over 20 chats with duplicates: each answered once, histories complete and in order, caps held", async () => {
     const chats = Array.from({ length: CHATS }, () => -uid());
-    const byChat = new Map(chats.map((c) => [c, Array.from({ length: PER_CHAT }, (_, i) => groupUpdate(c, i))]));
+    const byChat = new Map(
+      chats.map((c) => [c, Array.from({ length: PER_CHAT }, (_, i) => groupUpdate(c, i))]),
+    );
     const unique = [...byChat.values()].flat();
     const dupes = Array.from({ length: DUPLICATES }, (_, i) => unique[(i * 7) % unique.length]!);
     const sends = [...unique, ...dupes].sort(() => Math.random() - 0.5);
