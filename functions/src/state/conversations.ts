@@ -207,9 +207,9 @@ export class ConversationStore {
       const current = base.value ?? this.empty(chatId);
       const existing = current.turns.find((t) => t.updateId === updateId);
       const now = this.now();
+      const recent = (current.rate[input.userId] ?? []).filter((t) => t > now - RATE_WINDOW_MS);
 
       if (!existing) {
-        const recent = (current.rate[input.userId] ?? []).filter((t) => t > now - RATE_WINDOW_MS);
         if (input.ratePerMinute > 0 && recent.length >= input.ratePerMinute) {
           // Claim it anyway (done), so a redelivery does not answer twice.
           const ok = await this.commitClaimOnly(
@@ -235,7 +235,6 @@ export class ConversationStore {
       };
       let next: Conversation | null = null;
       if (!existing) {
-        const recent = (current.rate[input.userId] ?? []).filter((t) => t > now - RATE_WINDOW_MS);
         const capped = capTurns(insertTurn(current.turns, turn), this.options.limits);
         next = {
           chatId,
@@ -291,9 +290,7 @@ export class ConversationStore {
     for (let attempt = 0; attempt < this.options.maxAttempts; attempt++) {
       if (attempt > 0) {
         await this.backoff(attempt);
-        base = await this.cache.load(this.key(chatId), () =>
-          this.io.get(this.io.ref("conversations", chatId), ConversationSchema),
-        );
+        base = await this.load(chatId); // the lost race dropped L1: this reads
       }
       const current = base.value ?? this.empty(chatId);
       const now = this.now();

@@ -7,6 +7,12 @@ import { type Session, type SessionChange, SessionSchema, type SettingValue } fr
 
 export const SESSION_HISTORY_LIMIT = 20;
 
+/** The skill a session selected (settings values are loosely typed: check it is a string). */
+export function activeSkillId(session: Versioned<Session>): string | null {
+  const id = session.value?.settings.activeSkill;
+  return typeof id === "string" ? id : null;
+}
+
 export interface SessionOptions {
   maxAttempts: number;
   now?: () => number;

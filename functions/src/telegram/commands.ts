@@ -1,4 +1,5 @@
 import { Composer } from "grammy";
+import { activeSkillId } from "../state/sessions.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { sendReply } from "./reply.js";
 import { TEXT } from "./texts.js";
@@ -35,7 +36,7 @@ export function commands(deps: BotDeps): Composer<BotContext> {
   c.command("help", async (ctx) => {
     if (!(await claimed(ctx))) return;
     const session = await state.sessions.load(ctx.from!.id);
-    await say(ctx, TEXT.help(await skillList(session.value?.settings.activeSkill as string | undefined)));
+    await say(ctx, TEXT.help(await skillList(activeSkillId(session))));
   });
 
   c.command("reset", async (ctx) => {
@@ -55,7 +56,7 @@ export function commands(deps: BotDeps): Composer<BotContext> {
     const userId = ctx.from!.id;
     const wanted = ctx.match.trim().toLowerCase();
     const session = await state.sessions.load(userId);
-    const active = (session.value?.settings.activeSkill as string | undefined) ?? null;
+    const active = activeSkillId(session);
     if (!wanted) {
       await say(
         ctx,

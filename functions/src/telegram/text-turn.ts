@@ -5,6 +5,7 @@ import { toolsFor } from "../agent/tools/index.js";
 import { turnStats } from "../observability/turn-stats.js";
 import { replyText, toModelMessages } from "../state/history.js";
 import { withRetry } from "../state/retry.js";
+import { activeSkillId } from "../state/sessions.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { keepTyping, sendReply } from "./reply.js";
 import { TEXT } from "./texts.js";
@@ -73,7 +74,7 @@ export function textTurn(deps: BotDeps) {
       await say(TEXT.rateLimited(begun.retryAfterSec));
       return;
     }
-    const skill = await state.skills.resolve(session.value?.settings.activeSkill as string | undefined);
+    const skill = await state.skills.resolve(activeSkillId(session));
     const turns = begun.conversation.value!.turns.filter((t) => t.updateId <= updateId);
     const stateMs = performance.now() - started;
     metrics.observe("state_load_ms", stateMs);
