@@ -3,6 +3,7 @@
 //   ours     : createApp() from lib/app.js, in process, through app.webhook()
 //   baseline : grammY session() + @grammyjs/storage-firestore ("the usual way")
 // Both call the fake model through the real Anthropic SDK and reply through grammY.
+
 import { AsyncLocalStorage } from "node:async_hooks";
 import Anthropic from "@anthropic-ai/sdk";
 import { Firestore } from "@google-cloud/firestore";
@@ -13,6 +14,7 @@ import { parseConfig, secretValues } from "../../lib/config.js";
 import { createLogger } from "../../lib/observability/logger.js";
 import { Metrics } from "../../lib/observability/metrics.js";
 import { turnStats } from "../../lib/observability/turn-stats.js";
+import { ConversationSchema } from "../../lib/state/schemas.js";
 import { DEFAULT_SKILL } from "../../lib/state/skills.js";
 import { botInfoFrom } from "../../lib/telegram/bot.js";
 import { SECRET_HEADER } from "../../lib/telegram/webhook.js";
@@ -146,7 +148,7 @@ export async function ourSystem({ fakes, prefix, db = emulatorClient() }) {
     /** User texts stored for a chat, oldest first. */
     async storedUserTexts(inspector, chatId) {
       const snap = await inspector.collection(`${prefix}conversations`).doc(String(chatId)).get();
-      const turns = snap.get("turns") ?? [];
+      const turns = snap.exists ? ConversationSchema.parse(snap.data()).turns : [];
       return turns.flatMap((t) => t.user.filter((b) => b.type === "text").map((b) => b.text));
     },
     close: () => app.shutdown(),

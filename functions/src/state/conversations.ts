@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { FieldValue, Timestamp } from "@google-cloud/firestore";
+import { FieldPath, FieldValue, Timestamp } from "@google-cloud/firestore";
 import type { Logger } from "../observability/logger.js";
 import type { L1Cache, Versioned } from "./cache.js";
 import { StoreError } from "./errors.js";
 import { casWrite, type DocIO } from "./firestore.js";
-import { capTurns, type HistoryLimits, insertTurn, jsonBytes } from "./history.js";
+import { capTurns, type HistoryLimits, historyBytes, insertTurn } from "./history.js";
 import {
   type Block,
   type Claim,
@@ -125,7 +125,7 @@ export class ConversationStore {
     try {
       const results = await this.io.commit((batch) => {
         extra(batch);
-        if (next) casWrite(batch, ref, base, next);
+        if (next) writeConversation(batch, ref, base, next);
       });
       if (!next) return base;
       const doc: Versioned<Conversation> = {
@@ -133,7 +133,7 @@ export class ConversationStore {
         updateTime: results.at(-1)!.writeTime,
         exists: true,
       };
-      return this.cache.set(this.key(chatId), doc, jsonBytes(next));
+      return this.cache.set(this.key(chatId), doc, historyBytes(next.turns));
     } catch (err) {
       // The write failed or lost a race: L1 must not keep a base Firestore may have moved past.
       this.cache.delete(this.key(chatId));
@@ -235,6 +235,8 @@ export class ConversationStore {
       };
       let next: Conversation | null = null;
       if (!existing) {
+        // A turn older than the whole window is trimmed at once: it is still answered
+        // (historyFor), and Telegram holds the update until we answer.
         const capped = capTurns(insertTurn(current.turns, turn), this.options.limits);
         next = {
           chatId,
@@ -331,7 +333,9 @@ export class ConversationStore {
         base = await this.load(chatId);
       }
       const current = base.value ?? this.empty(chatId);
-      const changed = change(structuredClone(current) as Conversation);
+      // Values are frozen: `change` builds a new conversation, sharing unchanged turns
+      // (so only changed turns are written).
+      const changed = change(current);
       const next = changed
         ? { ...changed, version: current.version + 1, updatedAt: Timestamp.fromMillis(this.now()) }
         : null;
@@ -372,6 +376,39 @@ export class ConversationStore {
       throw err;
     }
   }
+}
+
+/** The stored shape: turns keyed by update id (see ConversationSchema). */
+function encode(conv: Conversation): Record<string, unknown> {
+  return { ...conv, turns: Object.fromEntries(conv.turns.map((t) => [String(t.updateId), t])) };
+}
+
+/**
+ * Writes `next` over `base` under the optimistic precondition, field by field:
+ * version, time and rate, plus only the turns that changed (by identity: the
+ * unchanged ones are the same frozen objects from L1) and deletes for trimmed
+ * ones. A commit therefore carries one turn, not the whole history. A missing or
+ * corrupt base is replaced whole.
+ */
+export function writeConversation(
+  batch: FirebaseFirestore.WriteBatch,
+  ref: FirebaseFirestore.DocumentReference,
+  base: Versioned<Conversation>,
+  next: Conversation,
+): void {
+  if (!base.value || !base.updateTime) {
+    casWrite(batch, ref, base, encode(next));
+    return;
+  }
+  const before = new Map(base.value.turns.map((t) => [t.updateId, t]));
+  const fields: unknown[] = ["version", next.version, "updatedAt", next.updatedAt, "rate", next.rate];
+  for (const turn of next.turns) {
+    if (before.get(turn.updateId) !== turn) fields.push(new FieldPath("turns", String(turn.updateId)), turn);
+    before.delete(turn.updateId);
+  }
+  for (const gone of before.keys()) fields.push(new FieldPath("turns", String(gone)), FieldValue.delete());
+  const [first, firstValue, ...rest] = fields;
+  batch.update(ref, first as string, firstValue, ...rest, { lastUpdateTime: base.updateTime });
 }
 
 function pruneRate(rate: Conversation["rate"], now: number): Conversation["rate"] {

@@ -134,16 +134,34 @@ function compactTurn(turn: Turn, maxBytes: number): Turn {
   return compact;
 }
 
+// Turn sizes by identity: stored turns are frozen and shared between versions,
+// so each is serialised once for capping, not on every write.
+const turnSizes = new WeakMap<object, number>();
+function turnBytes(turn: Turn): number {
+  let size = turnSizes.get(turn);
+  if (size === undefined) {
+    size = jsonBytes(turn);
+    turnSizes.set(turn, size);
+  }
+  return size;
+}
+
+/** Approximate stored size of a history (for L1 accounting), from the memoised turn sizes. */
+export function historyBytes(turns: readonly Turn[]): number {
+  return turns.reduce((n, t) => n + turnBytes(t), 256);
+}
+
 /**
  * Caps history on write: drops whole turns from the oldest end until both the
- * message count and the serialized size fit. The newest turn always stays; if it
- * alone is too large it is compacted. The result never exceeds either limit.
+ * message count and the serialized size fit, so the stored history is always the
+ * newest turns by update id. The newest turn always stays; if it alone is too
+ * large it is compacted. The result never exceeds either limit.
  */
 export function capTurns(
   turns: readonly Turn[],
   limits: HistoryLimits,
 ): { turns: Turn[]; messages: number; bytes: number; dropped: number } {
-  const sizes = turns.map(jsonBytes);
+  const sizes = turns.map(turnBytes);
   const counts = turns.map(turnMessageCount);
   let bytes = sizes.reduce((a, b) => a + b, 0);
   let messages = counts.reduce((a, b) => a + b, 0);
@@ -160,6 +178,15 @@ export function capTurns(
     messages = turnMessageCount(kept[0]!);
   }
   return { turns: kept, messages, bytes, dropped: start };
+}
+
+/**
+ * The turns to send to the model for `turn`: the stored ones before it, then the
+ * turn itself, whether or not it is in the stored window (a message redelivered
+ * after newer ones may be older than the whole window; it is still answered).
+ */
+export function historyFor(stored: readonly Turn[], turn: Turn): Turn[] {
+  return [...stored.filter((t) => t.updateId < turn.updateId), turn];
 }
 
 /** Inserts a turn in update_id order (Telegram ids increase), replacing one with the same id. */

@@ -34,7 +34,14 @@ export type Turn = z.infer<typeof TurnSchema>;
 
 export const ConversationSchema = z.object({
   chatId: z.number().int(),
-  turns: z.array(TurnSchema).default([]),
+  /**
+   * Stored as a map keyed by update id, so a commit writes only the turns it
+   * changes (`turns.<id>`), not the whole history; read back in update order.
+   */
+  turns: z
+    .record(z.string().regex(/^\d+$/), TurnSchema)
+    .default({})
+    .transform((byId) => Object.values(byId).sort((a, b) => a.updateId - b.updateId)),
   version: z.number().int().min(0).default(0),
   updatedAt: ts,
   /** Recent accepted-message times (epoch ms) per user id, for the per-user rate limit. */

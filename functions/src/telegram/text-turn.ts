@@ -3,7 +3,7 @@ import { type AgentResult, runAgent } from "../agent/loop.js";
 import { classifyModelError, MODEL_FAILURE_TEXT } from "../agent/model-errors.js";
 import { toolsFor } from "../agent/tools/index.js";
 import { turnStats } from "../observability/turn-stats.js";
-import { replyText, toModelMessages } from "../state/history.js";
+import { historyFor, replyText, toModelMessages } from "../state/history.js";
 import { withRetry } from "../state/retry.js";
 import { activeSkillId } from "../state/sessions.js";
 import type { BotContext, BotDeps } from "./context.js";
@@ -75,7 +75,7 @@ export function textTurn(deps: BotDeps) {
       return;
     }
     const skill = await state.skills.resolve(activeSkillId(session));
-    const turns = begun.conversation.value!.turns.filter((t) => t.updateId <= updateId);
+    const turns = historyFor(begun.conversation.value!.turns, begun.turn);
     const stateMs = performance.now() - started;
     metrics.observe("state_load_ms", stateMs);
     if (stats) stats.readsBeforeModel = stats.reads;

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type FakeAnthropic, startFakeAnthropic } from "../../src/devtools/fake-anthropic.js";
 import { type FakeTelegram, startFakeTelegram } from "../../src/devtools/fake-telegram.js";
+import { type Conversation, ConversationSchema } from "../../src/state/schemas.js";
 import { emulatorClient, uid } from "./firestore.js";
 
 // Ports fixed in functions/.env.demo-test (TELEGRAM_API_ROOT / ANTHROPIC_BASE_URL).
@@ -73,14 +74,10 @@ export async function post(
 
 export const newChat = () => uid();
 
-export async function storedConversation(chatId: number) {
-  const snap = await emulatorClient().collection("conversations").doc(String(chatId)).get();
-  return snap.data() as
-    | {
-        turns: { updateId: number; status: string; user: { text?: string }[]; reply: unknown[] }[];
-        version: number;
-      }
-    | undefined;
+/** A chat's stored conversation, decoded as the app reads it (turns in update order). */
+export async function storedConversation(chatId: number, prefix = ""): Promise<Conversation | undefined> {
+  const snap = await emulatorClient().collection(`${prefix}conversations`).doc(String(chatId)).get();
+  return snap.exists ? ConversationSchema.parse(snap.data()) : undefined;
 }
 
 export async function claimExists(updateId: number): Promise<boolean> {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { FakeAnthropic } from "../../../src/devtools/fake-anthropic.js";
 import { type FakeTelegram, startFakeTelegram } from "../../../src/devtools/fake-telegram.js";
 import { firestoreAt, inProcessApp, randomPortFakes, request } from "../../support/app.js";
-import { textUpdate } from "../../support/e2e.js";
+import { storedConversation, textUpdate } from "../../support/e2e.js";
 import { emulatorClient, uid, uniquePrefix } from "../../support/firestore.js";
 import { startTcpProxy } from "../../support/tcp-proxy.js";
 
@@ -84,9 +84,9 @@ describe("faults, in process (real Firestore emulator, real SDK clients, loopbac
     // model call in this window); the user gets exactly one reply and one stored turn.
     expect(anthropic.requestsContaining("survive a crash")).toHaveLength(2);
     expect(telegram.messagesTo(chat)).toHaveLength(1);
-    const conv = await emulatorClient().collection(`${prefix}conversations`).doc(String(chat)).get();
-    expect(conv.get("turns")).toHaveLength(1);
-    expect(conv.get("turns")[0].status).toBe("done");
+    const conv = await storedConversation(chat, prefix);
+    expect(conv!.turns).toHaveLength(1);
+    expect(conv!.turns[0]!.status).toBe("done");
     expect((await survivor.webhook(request(update))).status).toBe(200);
     expect(telegram.messagesTo(chat)).toHaveLength(1);
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { FakeAnthropic } from "../../../src/devtools/fake-anthropic.js";
 import type { FakeTelegram } from "../../../src/devtools/fake-telegram.js";
 import { inProcessApp, randomPortFakes, request } from "../../support/app.js";
-import { textUpdate } from "../../support/e2e.js";
+import { storedConversation, textUpdate } from "../../support/e2e.js";
 import { emulatorClient, uid, uniquePrefix } from "../../support/firestore.js";
 
 let telegram: FakeTelegram;
@@ -42,13 +42,9 @@ describe("one instance (in process)", () => {
     expect(results.every((r) => r.status === 200)).toBe(true);
     expect(telegram.messagesTo(chat).map((m) => m.text)).toEqual(updates.map((_, i) => `echo: b${i}`));
     expect(app.metricsRegistry.get("tx_conflicts")).toBe(0);
-    const stored = await emulatorClient()
-      .collection(`${app.state.io.deps.names.conversations}`)
-      .doc(String(chat))
-      .get();
-    expect(stored.get("turns").map((t: { updateId: number }) => t.updateId)).toEqual(
-      updates.map((u) => u.update_id),
-    );
+    const prefix = app.state.io.deps.names.conversations.replace(/conversations$/, "");
+    const stored = await storedConversation(chat, prefix);
+    expect(stored!.turns.map((t) => t.updateId)).toEqual(updates.map((u) => u.update_id));
   });
 
   it("allowlist: others get a polite refusal and no model call", async () => {

@@ -2,7 +2,7 @@ import { Timestamp } from "@google-cloud/firestore";
 import { describe, expect, it } from "vitest";
 import { StoreError } from "../../../src/state/errors.js";
 import { jsonBytes, toModelMessages } from "../../../src/state/history.js";
-import type { Conversation } from "../../../src/state/schemas.js";
+import { type Conversation, ConversationSchema } from "../../../src/state/schemas.js";
 import { answer, makeState, text, uid, uniquePrefix } from "../../support/firestore.js";
 
 async function turn(
@@ -25,7 +25,7 @@ async function turn(
 
 async function stored(s: ReturnType<typeof makeState>, chatId: number): Promise<Conversation> {
   const snap = await s.db.collection(`${s.state.io.deps.names.conversations}`).doc(String(chatId)).get();
-  return snap.data() as Conversation;
+  return ConversationSchema.parse(snap.data());
 }
 
 describe("conversations on the Firestore emulator", () => {

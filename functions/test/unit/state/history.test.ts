@@ -2,6 +2,7 @@ import { Timestamp } from "@google-cloud/firestore";
 import { describe, expect, it } from "vitest";
 import {
   capTurns,
+  historyFor,
   insertTurn,
   jsonBytes,
   sanitizeReply,
@@ -79,6 +80,19 @@ describe("capTurns", () => {
       expect(count).toBeLessThanOrEqual(9);
     }
     expect(capTurns(turns, { maxMessages: 9, maxBytes: 1e6 }).dropped).toBe(0);
+  });
+
+  it("a late turn older than the window is trimmed from storage but still sent to the model", () => {
+    const window = capTurns(insertTurn([turn(5, "e"), turn(6, "f")], turn(2, "late")), {
+      maxMessages: 4,
+      maxBytes: 1e6,
+    }).turns;
+    expect(window.map((t) => t.updateId)).toEqual([5, 6]); // storage: the newest turns, no gap
+    const late: Turn = { ...turn(2, "late"), reply: [], status: "pending" };
+    const sent = toModelMessages(historyFor(window, late));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.content).toEqual([{ type: "text", text: "late" }]);
+    expect(historyFor(window, turn(9, "new")).map((t) => t.updateId)).toEqual([5, 6, 9]);
   });
 
   it("compacts a single turn that alone exceeds the limits, keeping a valid pair", () => {
