@@ -54,7 +54,8 @@ async function devtools(name) {
 
 export async function startOfflineModel(port = 0) {
   const { startFakeAnthropic } = await devtools("fake-anthropic");
-  return startFakeAnthropic({ port, label: OFFLINE_LABEL });
+  // A model takes a moment; so does the stand-in, so the typing indicator shows as it will live.
+  return startFakeAnthropic({ port, label: OFFLINE_LABEL, delayMs: 500 });
 }
 
 // Headers that describe one connection, not the message: never forwarded.

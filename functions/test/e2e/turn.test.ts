@@ -37,7 +37,8 @@ describe("telegramWebhook through the functions emulator", () => {
     const res = await post(textUpdate(chat, "hello there"));
     expect(res.status).toBe(200);
     expect(sentTexts(telegram, chat)).toEqual(["echo: hello there"]);
-    expect(telegram.callsFor("sendChatAction").some((c) => c.payload.chat_id === chat)).toBe(true);
+    // The fake answered at once: no typing indicator for a turn nobody waits on.
+    expect(telegram.callsFor("sendChatAction").some((c) => c.payload.chat_id === chat)).toBe(false);
     const req = anthropic.requestsContaining("hello there")[0]!;
     expect(req.body.model).toBe("claude-sonnet-4-6");
     expect(req.body.max_tokens).toBe(4096);
@@ -47,6 +48,16 @@ describe("telegramWebhook through the functions emulator", () => {
     const stored = await storedConversation(chat);
     expect(stored!.turns).toHaveLength(1);
     expect(stored!.turns[0]!.status).toBe("done");
+  });
+
+  it("shows typing while a slow model works", async () => {
+    const chat = newChat();
+    await post(textUpdate(chat, "think hard [[slow:700]]"));
+    const typing = telegram.callsFor("sendChatAction").filter((c) => c.payload.chat_id === chat);
+    expect(typing.length).toBeGreaterThanOrEqual(1);
+    expect(typing[0]!.payload.action).toBe("typing");
+    const sent = telegram.callsFor("sendMessage").find((c) => c.payload.chat_id === chat)!;
+    expect(typing[0]!.at).toBeLessThan(sent.at);
   });
 
   it("remembers earlier turns: the second request carries the first exchange", async () => {
