@@ -250,7 +250,7 @@ export function NOTES(r, size) {
       `${num(warm.baseline.perTurn.writes)}: judged on billed document writes, ours would MISS the ≤ 2 budget.`,
     "Fig 1 counts: ours from app.metricsRegistry (firestore_reads / _writes / _commits, every Firestore call goes " +
       "through DocIO); baseline by wrapping the storage adapter (each read = 1 document get, each write = 1 set = " +
-      "1 document in 1 commit). Reads before the model: ours from the turn's turnStats at the model call, baseline " +
+      "1 document in 1 commit). Reads before the model: ours from the turn's own log line (firestore.reads_before_model), baseline " +
       "from the wrapped adapter within the turn.",
     "Fig 2: the baseline's burst is fast because its 20 turns run concurrently on one session document; " +
       "all but the last writer's changes are overwritten (counted as lost).",

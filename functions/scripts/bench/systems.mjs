@@ -13,7 +13,6 @@ import { createApp } from "../../lib/app.js";
 import { parseConfig, secretValues } from "../../lib/config.js";
 import { createLogger } from "../../lib/observability/logger.js";
 import { Metrics } from "../../lib/observability/metrics.js";
-import { turnStats } from "../../lib/observability/turn-stats.js";
 import { ConversationSchema } from "../../lib/state/schemas.js";
 import { DEFAULT_SKILL } from "../../lib/state/skills.js";
 import { botInfoFrom } from "../../lib/telegram/bot.js";
@@ -111,13 +110,22 @@ export async function ourSystem({ fakes, prefix, db = emulatorClient() }) {
     LOG_LEVEL: "info",
   });
   const metrics = new Metrics();
-  // Production logs at info (one JSON line per turn): pay for it, discard the output.
-  const log = createLogger({ level: "info", secrets: secretValues(config), destination: { write() {} } });
+  // Production logs at info (one JSON line per turn): pay for it, discard the output,
+  // except the turn line's own count of reads before the model request.
+  const destination = {
+    write(line) {
+      const t = turnCtx.getStore();
+      if (t && line.includes('"message":"turn"'))
+        t.readsBeforeModel = JSON.parse(line).firestore.reads_before_model;
+    },
+  };
+  const log = createLogger({ level: "info", secrets: secretValues(config), destination });
   const app = await createApp(config, {
     db: () => db,
     log,
     metrics,
-    createMessage: timedCreate(anthropicClient(fakes), () => turnStats.getStore()?.reads ?? 0),
+    // Reads before the model come from the turn's log line (above).
+    createMessage: timedCreate(anthropicClient(fakes), () => null),
   });
   await app.state.startWarmup(); // the cold-start skills query, done before anything is measured
   const failures = [];

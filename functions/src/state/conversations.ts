@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { FieldPath, FieldValue, Timestamp } from "@google-cloud/firestore";
 import type { Logger } from "../observability/logger.js";
+import type { Tally } from "../observability/turn-stats.js";
 import type { L1Cache, Versioned } from "./cache.js";
 import { StoreError } from "./errors.js";
 import { casWrite, type DocIO } from "./firestore.js";
@@ -84,9 +85,9 @@ export class ConversationStore {
   }
 
   /** The conversation for a chat: L1 when warm, one read (shared by concurrent callers) when not. */
-  load(chatId: number): Promise<Versioned<Conversation>> {
+  load(chatId: number, tally?: Tally): Promise<Versioned<Conversation>> {
     return this.cache.load(this.key(chatId), () =>
-      this.io.get(this.io.ref("conversations", chatId), ConversationSchema),
+      this.io.get(this.io.ref("conversations", chatId), ConversationSchema, tally),
     );
   }
 
@@ -99,10 +100,10 @@ export class ConversationStore {
     return { chatId, turns: [], version: 0, updatedAt: Timestamp.fromMillis(this.now()), rate: {} };
   }
 
-  private async readFresh(chatId: number, updateId: number) {
+  private async readFresh(chatId: number, updateId: number, tally: Tally | undefined) {
     const [claimSnap, convSnap] = await this.io.getAll(
-      this.io.ref("updates", updateId),
-      this.io.ref("conversations", chatId),
+      [this.io.ref("updates", updateId), this.io.ref("conversations", chatId)],
+      tally,
     );
     const claim = this.io.parse(claimSnap!, ClaimSchema).doc;
     const conv = this.io.parse(convSnap!, ConversationSchema);
@@ -120,13 +121,14 @@ export class ConversationStore {
     base: Versioned<Conversation>,
     next: Conversation | null,
     extra: (batch: FirebaseFirestore.WriteBatch) => void,
+    tally?: Tally,
   ): Promise<Versioned<Conversation> | false> {
     const ref = this.io.ref("conversations", chatId);
     try {
       const results = await this.io.commit((batch) => {
         extra(batch);
         if (next) writeConversation(batch, ref, base, next);
-      });
+      }, tally);
       if (!next) return base;
       const doc: Versioned<Conversation> = {
         value: next,
@@ -168,19 +170,19 @@ export class ConversationStore {
    * others get "duplicate" while the winner holds the lease. A claim whose lease
    * ran out (its instance died) is taken over and the turn resumed.
    */
-  async beginTurn(input: BeginTurnInput, log: Logger): Promise<BeginTurnResult> {
+  async beginTurn(input: BeginTurnInput, log: Logger, tally?: Tally): Promise<BeginTurnResult> {
     const { chatId, updateId } = input;
     const claimRef = this.io.ref("updates", updateId);
     // Per call, not per process: a second delivery handled by this same process is
     // still a duplicate; only our own earlier (ambiguous) commit is recognised as ours.
     const owner = randomUUID();
-    let base = await this.load(chatId);
+    let base = await this.load(chatId, tally);
     let claimBase: Versioned<Claim> | null = null; // null: we believe no claim exists
 
     for (let attempt = 0; attempt < this.options.maxAttempts; attempt++) {
       if (attempt > 0) {
         await this.backoff(attempt);
-        const fresh = await this.readFresh(chatId, updateId);
+        const fresh = await this.readFresh(chatId, updateId, tally);
         base = fresh.conv;
         claimBase = fresh.claim.exists ? fresh.claim : null;
         const claim = fresh.claim.value;
@@ -193,6 +195,7 @@ export class ConversationStore {
               claimRef,
               fresh.claim,
               this.claimDoc(chatId, updateId, "done", owner),
+              tally,
             );
             if (!ok) continue;
             log.warn({ previous_owner: claim.owner }, "reply stored but maybe not sent; re-sending it");
@@ -216,6 +219,7 @@ export class ConversationStore {
             claimRef,
             claimBase,
             this.claimDoc(chatId, updateId, "done", owner),
+            tally,
           );
           if (!ok) continue;
           return {
@@ -247,11 +251,17 @@ export class ConversationStore {
         };
       }
       const claim = this.claimDoc(chatId, updateId, "processing", owner);
-      const committed = await this.commitConversation(chatId, base, next, (batch) => {
-        if (claimBase?.updateTime)
-          batch.update(claimRef, { ...claim }, { lastUpdateTime: claimBase.updateTime });
-        else batch.create(claimRef, claim);
-      });
+      const committed = await this.commitConversation(
+        chatId,
+        base,
+        next,
+        (batch) => {
+          if (claimBase?.updateTime)
+            batch.update(claimRef, { ...claim }, { lastUpdateTime: claimBase.updateTime });
+          else batch.create(claimRef, claim);
+        },
+        tally,
+      );
       if (committed === false) continue;
       const stored = committed.value!.turns.find((t) => t.updateId === updateId) ?? turn;
       return {
@@ -268,12 +278,13 @@ export class ConversationStore {
     ref: FirebaseFirestore.DocumentReference,
     base: Versioned<Claim> | null,
     claim: Claim,
+    tally: Tally | undefined,
   ): Promise<boolean> {
     try {
       await this.io.commit((batch) => {
         if (base?.updateTime) batch.update(ref, { ...claim }, { lastUpdateTime: base.updateTime });
         else batch.create(ref, claim);
-      });
+      }, tally);
       return true;
     } catch (err) {
       if (err instanceof StoreError && err.kind === "precondition") return false;
@@ -286,13 +297,17 @@ export class ConversationStore {
    * user's usage, in one commit. If the turn is gone (the chat was reset while the
    * model worked) only the claim is closed.
    */
-  async completeTurn(input: CompleteTurnInput, _log: Logger): Promise<Versioned<Conversation>> {
+  async completeTurn(
+    input: CompleteTurnInput,
+    _log: Logger,
+    tally?: Tally,
+  ): Promise<Versioned<Conversation>> {
     const { chatId, updateId } = input;
-    let base = await this.load(chatId);
+    let base = await this.load(chatId, tally);
     for (let attempt = 0; attempt < this.options.maxAttempts; attempt++) {
       if (attempt > 0) {
         await this.backoff(attempt);
-        base = await this.load(chatId); // the lost race dropped L1: this reads
+        base = await this.load(chatId, tally); // the lost race dropped L1: this reads
       }
       const current = base.value ?? this.empty(chatId);
       const now = this.now();
@@ -308,14 +323,20 @@ export class ConversationStore {
           updatedAt: Timestamp.fromMillis(now),
         } as Conversation;
       }
-      const committed = await this.commitConversation(chatId, base, next, (batch) => {
-        // "answered", not "done": if this instance dies before Telegram has the reply,
-        // a redelivery after the lease re-sends the stored reply (no second model call).
-        batch.set(this.io.ref("updates", updateId), { status: "answered" }, { merge: true });
-        batch.set(this.io.ref("sessions", input.userId), usageIncrement(input.userId, input.usage), {
-          merge: true,
-        });
-      });
+      const committed = await this.commitConversation(
+        chatId,
+        base,
+        next,
+        (batch) => {
+          // "answered", not "done": if this instance dies before Telegram has the reply,
+          // a redelivery after the lease re-sends the stored reply (no second model call).
+          batch.set(this.io.ref("updates", updateId), { status: "answered" }, { merge: true });
+          batch.set(this.io.ref("sessions", input.userId), usageIncrement(input.userId, input.usage), {
+            merge: true,
+          });
+        },
+        tally,
+      );
       if (committed !== false) return committed;
     }
     throw new StoreError("conflict", `conversation ${chatId}: too much contention`, { transient: true });
@@ -359,13 +380,15 @@ export class ConversationStore {
    * A standalone claim for updates that are not text turns (commands, refusals):
    * atomic create, exactly one winner. Returns false for a duplicate.
    */
-  async claimUpdate(updateId: number, chatId: number | null): Promise<boolean> {
+  async claimUpdate(updateId: number, chatId: number | null, tally?: Tally): Promise<boolean> {
     try {
-      await this.io.commit((batch) =>
-        batch.create(
-          this.io.ref("updates", updateId),
-          this.claimDoc(chatId ?? 0, updateId, "done", randomUUID()),
-        ),
+      await this.io.commit(
+        (batch) =>
+          batch.create(
+            this.io.ref("updates", updateId),
+            this.claimDoc(chatId ?? 0, updateId, "done", randomUUID()),
+          ),
+        tally,
       );
       return true;
     } catch (err) {

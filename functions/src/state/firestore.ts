@@ -9,7 +9,7 @@ import {
 import type { z } from "zod";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
-import { countFirestore } from "../observability/turn-stats.js";
+import type { Tally } from "../observability/turn-stats.js";
 import type { Versioned } from "./cache.js";
 import { GrpcCode, InvalidDataError, StoreError, toStoreError } from "./errors.js";
 import { jsonBytes } from "./history.js";
@@ -112,34 +112,42 @@ export class DocIO {
     return this.deps.deadlineMs ?? DEFAULT_DEADLINES;
   }
 
-  private countReads(n: number): void {
+  private countReads(n: number, tally: Tally | undefined): void {
     this.deps.metrics.inc("firestore_reads", n);
-    countFirestore("reads", n);
+    if (tally) tally.reads += n;
   }
 
-  async get<T>(ref: DocumentReference, schema: z.ZodType<T>): Promise<{ doc: Versioned<T>; bytes: number }> {
+  async get<T>(
+    ref: DocumentReference,
+    schema: z.ZodType<T>,
+    tally?: Tally,
+  ): Promise<{ doc: Versioned<T>; bytes: number }> {
     const what = `read ${ref.path}`;
     const snap = await withRetry(what, () => withDeadline(what, this.deadlines.read, ref.get()), this.deps);
-    this.countReads(1);
+    this.countReads(1, tally);
     return this.parse(snap, schema);
   }
 
   /** Runs a query (retried when transient); each returned document counts as a read. */
-  async query(what: string, q: FirebaseFirestore.Query): Promise<FirebaseFirestore.QuerySnapshot> {
+  async query(
+    what: string,
+    q: FirebaseFirestore.Query,
+    tally?: Tally,
+  ): Promise<FirebaseFirestore.QuerySnapshot> {
     const snap = await withRetry(what, () => withDeadline(what, this.deadlines.read, q.get()), this.deps);
     // Firestore bills a query that matches nothing as one read.
-    this.countReads(Math.max(1, snap.size));
+    this.countReads(Math.max(1, snap.size), tally);
     return snap;
   }
 
-  async getAll(...refs: DocumentReference[]): Promise<DocumentSnapshot[]> {
+  async getAll(refs: DocumentReference[], tally?: Tally): Promise<DocumentSnapshot[]> {
     const db = this.deps.db();
     const snaps = await withRetry(
       `read ${refs.map((r) => r.path).join(",")}`,
       () => db.getAll(...refs),
       this.deps,
     );
-    this.countReads(refs.length);
+    this.countReads(refs.length, tally);
     return snaps;
   }
 
@@ -147,15 +155,17 @@ export class DocIO {
    * One atomic commit (one round trip). Not retried here: a commit whose outcome
    * is unknown is resolved by the caller's optimistic loop, which re-reads.
    */
-  async commit(build: (batch: WriteBatch) => void): Promise<WriteResult[]> {
+  async commit(build: (batch: WriteBatch) => void, tally?: Tally): Promise<WriteResult[]> {
     const batch = this.deps.db().batch();
     build(batch);
     try {
       const results = await withDeadline("commit", this.deadlines.commit, batch.commit());
       this.deps.metrics.inc("firestore_commits");
       this.deps.metrics.inc("firestore_writes", results.length);
-      countFirestore("commits");
-      countFirestore("writes", results.length);
+      if (tally) {
+        tally.commits++;
+        tally.writes += results.length;
+      }
       return results;
     } catch (err) {
       throw toStoreError(err, "commit");

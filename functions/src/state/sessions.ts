@@ -1,4 +1,5 @@
 import { Timestamp } from "@google-cloud/firestore";
+import type { Tally } from "../observability/turn-stats.js";
 import type { L1Cache, Versioned } from "./cache.js";
 import { StoreError } from "./errors.js";
 import { casWrite, type DocIO } from "./firestore.js";
@@ -43,9 +44,9 @@ export class SessionStore {
     return `sessions/${userId}`;
   }
 
-  load(userId: number): Promise<Versioned<Session>> {
+  load(userId: number, tally?: Tally): Promise<Versioned<Session>> {
     return this.cache.load(this.key(userId), () =>
-      this.io.get(this.io.ref("sessions", userId), SessionSchema),
+      this.io.get(this.io.ref("sessions", userId), SessionSchema, tally),
     );
   }
 

@@ -1,3 +1,4 @@
+import type { Tally } from "../observability/turn-stats.js";
 import type { L1Cache, Versioned } from "./cache.js";
 import type { DocIO } from "./firestore.js";
 import { jsonBytes } from "./history.js";
@@ -23,8 +24,9 @@ export class SkillStore {
     private readonly cache: L1Cache,
   ) {}
 
-  private async readAll(): Promise<{ doc: Versioned<Skill[]>; bytes: number }> {
-    const snap = await this.io.query("list skills", this.io.deps.db().collection(this.io.deps.names.skills));
+  private async readAll(tally?: Tally): Promise<{ doc: Versioned<Skill[]>; bytes: number }> {
+    const collection = this.io.deps.db().collection(this.io.deps.names.skills);
+    const snap = await this.io.query("list skills", collection, tally);
     const skills: Skill[] = [];
     for (const d of snap.docs) {
       const parsed = this.io.parse(d, SkillSchema).doc.value;
@@ -35,14 +37,14 @@ export class SkillStore {
     return { doc: { value: skills, updateTime: null, exists: true }, bytes: jsonBytes(skills) };
   }
 
-  async list(): Promise<readonly Readonly<Skill>[]> {
-    const doc = await this.cache.load(KEY, () => this.readAll());
+  async list(tally?: Tally): Promise<readonly Readonly<Skill>[]> {
+    const doc = await this.cache.load(KEY, () => this.readAll(tally));
     return doc.value ?? [DEFAULT_SKILL];
   }
 
   /** The skill with this id, or the first (default) skill. */
-  async resolve(id: string | null | undefined): Promise<Readonly<Skill>> {
-    const skills = await this.list();
+  async resolve(id: string | null | undefined, tally?: Tally): Promise<Readonly<Skill>> {
+    const skills = await this.list(tally);
     return skills.find((s) => s.id === id) ?? skills.find((s) => s.id === DEFAULT_SKILL.id) ?? skills[0]!;
   }
 

@@ -122,7 +122,7 @@ export class StateManager {
       // In a private chat the chat id is the user id: warm those conversations too.
       for (let i = 0; i < userIds.length; i += 100) {
         const refs = userIds.slice(i, i + 100).map((id) => this.io.ref("conversations", id));
-        const snaps = await this.io.getAll(...refs);
+        const snaps = await this.io.getAll(refs);
         for (const s of snaps) {
           const parsed = this.io.parse(s, ConversationSchema);
           this.conversations.prime(Number(s.id), parsed.doc, parsed.bytes);

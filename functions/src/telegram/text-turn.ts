@@ -2,7 +2,7 @@ import type { Filter } from "grammy";
 import { type AgentResult, runAgent } from "../agent/loop.js";
 import { classifyModelError, MODEL_FAILURE_TEXT } from "../agent/model-errors.js";
 import { toolsFor } from "../agent/tools/index.js";
-import { turnStats } from "../observability/turn-stats.js";
+import { newTally } from "../observability/turn-stats.js";
 import { historyFor, replyText, toModelMessages } from "../state/history.js";
 import { withRetry } from "../state/retry.js";
 import { activeSkillId } from "../state/sessions.js";
@@ -28,7 +28,7 @@ export function textTurn(deps: BotDeps) {
   return async (ctx: TextContext): Promise<void> => {
     const log = ctx.log;
     const started = performance.now();
-    const stats = turnStats.getStore();
+    const tally = newTally();
     const chatId = ctx.chat.id;
     const userId = ctx.from.id;
     const updateId = ctx.update.update_id;
@@ -37,7 +37,7 @@ export function textTurn(deps: BotDeps) {
       sendReply(ctx.api, chatId, t, { log, metrics, replyTo: ctx.message.message_id });
 
     if (text.length > config.MAX_INPUT_CHARS) {
-      if (await state.conversations.claimUpdate(updateId, chatId)) {
+      if (await state.conversations.claimUpdate(updateId, chatId, tally)) {
         log.info({ chars: text.length, limit: config.MAX_INPUT_CHARS }, "message too long; refused");
         await say(TEXT.tooLong(config.MAX_INPUT_CHARS, text.length));
       }
@@ -45,7 +45,7 @@ export function textTurn(deps: BotDeps) {
     }
 
     const [session, begun] = await Promise.all([
-      state.sessions.load(userId),
+      state.sessions.load(userId, tally),
       state.conversations.beginTurn(
         {
           chatId,
@@ -55,6 +55,7 @@ export function textTurn(deps: BotDeps) {
           ratePerMinute: config.RATE_LIMIT_PER_MINUTE,
         },
         log,
+        tally,
       ),
     ]);
     if (begun.kind === "duplicate") {
@@ -74,11 +75,11 @@ export function textTurn(deps: BotDeps) {
       await say(TEXT.rateLimited(begun.retryAfterSec));
       return;
     }
-    const skill = await state.skills.resolve(activeSkillId(session));
+    const skill = await state.skills.resolve(activeSkillId(session), tally);
     const turns = historyFor(begun.conversation.value!.turns, begun.turn);
     const stateMs = performance.now() - started;
     metrics.observe("state_load_ms", stateMs);
-    if (stats) stats.readsBeforeModel = stats.reads;
+    const readsBeforeModel = tally.reads;
 
     const typing = keepTyping(ctx.api, chatId, log);
     const deadline = AbortSignal.timeout(TURN_DEADLINE_MS);
@@ -127,6 +128,7 @@ export function textTurn(deps: BotDeps) {
               usage: result?.usage,
             },
             log,
+            tally,
           ),
         { metrics, log },
       );
@@ -155,12 +157,7 @@ export function textTurn(deps: BotDeps) {
         iterations: result?.iterations ?? 0,
         hit_iteration_limit: result?.hitIterationLimit ?? false,
         tokens: result?.usage,
-        firestore: stats && {
-          reads: stats.reads,
-          writes: stats.writes,
-          commits: stats.commits,
-          reads_before_model: stats.readsBeforeModel,
-        },
+        firestore: { ...tally, reads_before_model: readsBeforeModel },
         latency_ms: {
           state: Math.round(stateMs),
           model: Math.round(modelMs),

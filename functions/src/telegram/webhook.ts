@@ -2,7 +2,6 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { type Bot, BotError } from "grammy";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
-import { newTurnStats, turnStats } from "../observability/turn-stats.js";
 import { StoreError } from "../state/errors.js";
 import type { ChatQueue } from "./chat-queue.js";
 import type { BotContext } from "./context.js";
@@ -65,9 +64,7 @@ export function createWebhookHandler(deps: {
       return { status: 200, body: { ok: true, ignored: true } };
     }
     try {
-      await turnStats.run(newTurnStats(), () =>
-        deps.queue.run(chatId, () => deps.bot.handleUpdate(update as Parameters<Bot["handleUpdate"]>[0])),
-      );
+      await deps.queue.run(chatId, () => deps.bot.handleUpdate(update as Parameters<Bot["handleUpdate"]>[0]));
       return { status: 200, body: { ok: true } };
     } catch (e) {
       const err = e instanceof BotError ? e.error : e;
