@@ -39,6 +39,24 @@ export interface AgentResult {
   model: string;
 }
 
+// Tool definitions depend only on the tool set: built once per set, not per request.
+const definitions = new Map<string, Anthropic.Tool[]>();
+function toolDefinitions(tools: readonly AgentTool[]): Anthropic.Tool[] {
+  const key = tools.map((t) => t.name).join(",");
+  let defs = definitions.get(key);
+  if (!defs) {
+    defs = tools.map((t, i) => ({
+      name: t.name,
+      description: t.description,
+      input_schema: z.toJSONSchema(t.input, { io: "input" }) as Anthropic.Tool.InputSchema,
+      // The cache breakpoint after the last tool covers tools + system: the stable prefix.
+      ...(i === tools.length - 1 ? { cache_control: { type: "ephemeral" as const } } : {}),
+    }));
+    definitions.set(key, defs);
+  }
+  return defs;
+}
+
 export const ITERATION_LIMIT_TEXT = (n: number) =>
   `I stopped after ${n} tool steps without finishing. Ask again, perhaps more specifically, and I will continue.`;
 
@@ -55,12 +73,7 @@ export const ITERATION_LIMIT_TEXT = (n: number) =>
 export async function runAgent(input: AgentInput): Promise<AgentResult> {
   const { tools, log, metrics } = input;
   const byName = new Map(tools.map((t) => [t.name, t]));
-  const toolParams: Anthropic.Tool[] = tools.map((t, i) => ({
-    name: t.name,
-    description: t.description,
-    input_schema: z.toJSONSchema(t.input, { io: "input" }) as Anthropic.Tool.InputSchema,
-    ...(i === tools.length - 1 ? { cache_control: { type: "ephemeral" as const } } : {}),
-  }));
+  const toolParams = toolDefinitions(tools);
   const system: Anthropic.TextBlockParam[] = [
     { type: "text", text: input.skill.systemPrompt, cache_control: { type: "ephemeral" } },
   ];
