@@ -49,7 +49,7 @@ function toolDefinitions(tools: readonly AgentTool[]): Anthropic.Tool[] {
       name: t.name,
       description: t.description,
       input_schema: z.toJSONSchema(t.input, { io: "input" }) as Anthropic.Tool.InputSchema,
-      // The cache breakpoint after the last tool covers tools + system: the stable prefix.
+      // Breakpoints here and on the system prompt: the prefix is tools, then system.
       ...(i === tools.length - 1 ? { cache_control: { type: "ephemeral" as const } } : {}),
     }));
     definitions.set(key, defs);
