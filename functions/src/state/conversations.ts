@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { FieldPath, FieldValue, Timestamp } from "@google-cloud/firestore";
+import { LRUCache } from "lru-cache";
 import type { Logger } from "../observability/logger.js";
 import type { Tally } from "../observability/turn-stats.js";
 import type { L1Cache, Versioned } from "./cache.js";
@@ -25,6 +26,13 @@ export interface ConversationOptions {
   claimTtlMs: number;
   /** Optimistic attempts before giving up on a hot document. */
   maxAttempts: number;
+  /**
+   * How long a redelivery waits for the same update's turn running on another
+   * instance (then 503, so Telegram retries later). Below the function timeout.
+   */
+  inFlightWaitMs?: number;
+  /** Poll interval while waiting for a turn in flight elsewhere. */
+  inFlightPollMs?: number;
   now?: () => number;
 }
 
@@ -71,6 +79,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  */
 export class ConversationStore {
   private readonly now: () => number;
+  /** Owner tokens of claims whose commit outcome this instance never learned. */
+  private readonly ambiguousClaims = new LRUCache<number, string>({ max: 1_000, ttl: 15 * 60_000 });
 
   constructor(
     private readonly io: DocIO,
@@ -147,6 +157,34 @@ export class ConversationStore {
     }
   }
 
+  /**
+   * Waits for a turn in flight on another instance: "answered" once its claim
+   * says so, "expired" when its lease runs out (that instance is gone). Past
+   * inFlightWaitMs a transient error makes the webhook answer 503.
+   */
+  private async awaitInFlight(
+    updateId: number,
+    leaseUntil: number,
+    tally?: Tally,
+  ): Promise<"answered" | "expired"> {
+    const giveUpAt = this.now() + (this.options.inFlightWaitMs ?? 240_000);
+    const ref = this.io.ref("updates", updateId);
+    let until = leaseUntil;
+    while (this.now() < until) {
+      if (this.now() >= giveUpAt) {
+        throw new StoreError("unavailable", `update ${updateId} is still in flight elsewhere`, {
+          transient: true,
+        });
+      }
+      await sleep(Math.min(this.options.inFlightPollMs ?? 500, Math.max(1, until - this.now())));
+      const claim = (await this.io.get(ref, ClaimSchema, tally)).doc.value;
+      if (!claim) return "expired";
+      if (claim.status !== "processing") return "answered";
+      until = claim.leaseUntil.toMillis();
+    }
+    return "expired";
+  }
+
   private backoff(attempt: number): Promise<void> {
     const cap = Math.min(1_000, 20 * 2 ** attempt);
     return sleep(Math.random() * cap);
@@ -174,8 +212,9 @@ export class ConversationStore {
     const { chatId, updateId } = input;
     const claimRef = this.io.ref("updates", updateId);
     // Per call, not per process: a second delivery handled by this same process is
-    // still a duplicate; only our own earlier (ambiguous) commit is recognised as ours.
-    const owner = randomUUID();
+    // still a duplicate; only our own earlier (ambiguous) commit is recognised as ours,
+    // including one from an earlier delivery whose commit outcome we never learned.
+    const owner = this.ambiguousClaims.get(updateId) ?? randomUUID();
     let base = await this.load(chatId, tally);
     let claimBase: Versioned<Claim> | null = null; // null: we believe no claim exists
 
@@ -188,7 +227,15 @@ export class ConversationStore {
         const claim = fresh.claim.value;
         if (claim && claim.owner !== owner) {
           if (claim.status === "done") return { kind: "duplicate", reason: "done" };
-          if (claim.leaseUntil.toMillis() > this.now()) return { kind: "duplicate", reason: "in_flight" };
+          if (claim.leaseUntil.toMillis() > this.now()) {
+            if (claim.status === "answered") return { kind: "duplicate", reason: "in_flight" };
+            // Answering 200 now would be a promise that someone answers this update;
+            // wait until the turn elsewhere is answered, or its instance is gone.
+            if ((await this.awaitInFlight(updateId, claim.leaseUntil.toMillis(), tally)) === "answered") {
+              return { kind: "duplicate", reason: "in_flight" };
+            }
+            continue; // lease expired: take the turn over
+          }
           if (claim.status === "answered") {
             // Take the claim over first, so only one redelivery re-sends.
             const ok = await this.commitClaimOnly(
@@ -251,18 +298,27 @@ export class ConversationStore {
         };
       }
       const claim = this.claimDoc(chatId, updateId, "processing", owner);
-      const committed = await this.commitConversation(
-        chatId,
-        base,
-        next,
-        (batch) => {
-          if (claimBase?.updateTime)
-            batch.update(claimRef, { ...claim }, { lastUpdateTime: claimBase.updateTime });
-          else batch.create(claimRef, claim);
-        },
-        tally,
-      );
+      let committed: Versioned<Conversation> | false;
+      try {
+        committed = await this.commitConversation(
+          chatId,
+          base,
+          next,
+          (batch) => {
+            if (claimBase?.updateTime)
+              batch.update(claimRef, { ...claim }, { lastUpdateTime: claimBase.updateTime });
+            else batch.create(claimRef, claim);
+          },
+          tally,
+        );
+      } catch (err) {
+        // Unknown outcome (e.g. deadline): the claim may exist with our owner token.
+        // Remember it so this instance's redelivery resumes instead of waiting on itself.
+        this.ambiguousClaims.set(updateId, owner);
+        throw err;
+      }
       if (committed === false) continue;
+      this.ambiguousClaims.delete(updateId);
       const stored = committed.value!.turns.find((t) => t.updateId === updateId) ?? turn;
       return {
         kind: "started",

@@ -103,17 +103,48 @@ describe("conversations on the Firestore emulator", () => {
     const chat = uid();
     const updateId = uid();
     const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) =>
-        instances[i % 4]!.state.conversations.beginTurn(
+      Array.from({ length: 20 }, async (_, i) => {
+        const s = instances[i % 4]!;
+        const r = await s.state.conversations.beginTurn(
           { chatId: chat, userId: chat, updateId, user: text("once"), ratePerMinute: 0 },
-          instances[i % 4]!.log,
-        ),
-      ),
+          s.log,
+        );
+        // The winner answers; the others were waiting for exactly that.
+        if (r.kind === "started") {
+          await s.state.conversations.completeTurn(
+            { chatId: chat, userId: chat, updateId, reply: answer("one"), status: "done" },
+            s.log,
+          );
+        }
+        return r;
+      }),
     );
     expect(results.filter((r) => r.kind === "started")).toHaveLength(1);
     expect(results.filter((r) => r.kind === "duplicate")).toHaveLength(19);
     const final = await stored(instances[0]!, chat);
     expect(final.turns).toHaveLength(1);
+  });
+
+  it("a redelivery of a turn in flight elsewhere answers duplicate only once it is answered", async () => {
+    const prefix = uniquePrefix();
+    const a = makeState(prefix);
+    const b = makeState(prefix);
+    const chat = uid();
+    const updateId = uid();
+    const input = { chatId: chat, userId: chat, updateId, user: text("in flight"), ratePerMinute: 0 };
+    expect((await a.state.conversations.beginTurn(input, a.log)).kind).toBe("started");
+    let settled = false;
+    const redelivery = b.state.conversations.beginTurn(input, b.log).then((r) => {
+      settled = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 800));
+    expect(settled).toBe(false); // still waiting: nobody has answered yet
+    await a.state.conversations.completeTurn(
+      { chatId: chat, userId: chat, updateId, reply: answer("done"), status: "done" },
+      a.log,
+    );
+    expect(await redelivery).toEqual({ kind: "duplicate", reason: "in_flight" });
   });
 
   it("a rejected write leaves L1 and Firestore consistent", async () => {
@@ -205,18 +236,15 @@ describe("conversations on the Firestore emulator", () => {
       dead.log,
     );
     expect(first.kind).toBe("started");
-    // Redelivered while the lease is live: a duplicate.
-    const early = await alive.state.conversations.beginTurn(
-      { chatId: chat, userId: chat, updateId, user: text("survive"), ratePerMinute: 0 },
-      alive.log,
-    );
-    expect(early).toEqual({ kind: "duplicate", reason: "in_flight" });
-    await new Promise((r) => setTimeout(r, 1_600));
+    // Redelivered while the lease is live: it waits (a 200 now could leave the update
+    // unanswered), sees the lease run out, and takes the turn over.
+    const t0 = Date.now();
     const resumed = await alive.state.conversations.beginTurn(
       { chatId: chat, userId: chat, updateId, user: text("survive"), ratePerMinute: 0 },
       alive.log,
     );
     expect(resumed).toMatchObject({ kind: "started", resumed: true });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_000);
     await alive.state.conversations.completeTurn(
       { chatId: chat, userId: chat, updateId, reply: answer("ok"), status: "done" },
       alive.log,
