@@ -1,20 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { FakeAnthropic } from "../../src/devtools/fake-anthropic.js";
-import type { FakeTelegram } from "../../src/devtools/fake-telegram.js";
+import { describe, expect, it } from "vitest";
 import { newChat, post, sentTexts, startFakes, storedConversation, textUpdate } from "../support/e2e.js";
 
-let telegram: FakeTelegram;
-let anthropic: FakeAnthropic;
-beforeAll(async () => {
-  ({ telegram, anthropic } = await startFakes());
-});
-afterAll(async () => {
-  await Promise.all([telegram.close(), anthropic.close()]);
-});
-beforeEach(() => {
-  telegram.reset();
-  anthropic.reset();
-});
+import { useFakes } from "../support/fakes.js";
+
+const { telegram, anthropic } = useFakes(startFakes);
 
 describe("commands", () => {
   it("/start welcomes and /help lists commands and skills, without a model call", async () => {

@@ -1,17 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { FakeAnthropic } from "../../src/devtools/fake-anthropic.js";
-import type { FakeTelegram } from "../../src/devtools/fake-telegram.js";
+import { describe, expect, it } from "vitest";
 import { nextUpdateId, post, startFakes, storedConversation } from "../support/e2e.js";
+import { useFakes } from "../support/fakes.js";
 import { uid } from "../support/firestore.js";
 
-let telegram: FakeTelegram;
-let anthropic: FakeAnthropic;
-beforeAll(async () => {
-  ({ telegram, anthropic } = await startFakes());
-});
-afterAll(async () => {
-  await Promise.all([telegram.close(), anthropic.close()]);
-});
+const { telegram, anthropic } = useFakes(startFakes);
 
 const CHATS = 20;
 const PER_CHAT = 10;

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type FakeAnthropic, longText } from "../../src/devtools/fake-anthropic.js";
-import type { FakeTelegram } from "../../src/devtools/fake-telegram.js";
+import { describe, expect, it } from "vitest";
+import { longText } from "../../src/devtools/fake-anthropic.js";
 import {
   newChat,
   nextUpdateId,
@@ -11,19 +10,9 @@ import {
   textUpdate,
 } from "../support/e2e.js";
 
-let telegram: FakeTelegram;
-let anthropic: FakeAnthropic;
+import { useFakes } from "../support/fakes.js";
 
-beforeAll(async () => {
-  ({ telegram, anthropic } = await startFakes());
-});
-afterAll(async () => {
-  await Promise.all([telegram.close(), anthropic.close()]);
-});
-beforeEach(() => {
-  telegram.reset();
-  anthropic.reset();
-});
+const { telegram, anthropic } = useFakes(startFakes);
 
 type Msg = { role: string; content: string | { type: string; text?: string; is_error?: boolean }[] };
 const roles = (messages: Msg[]) => messages.map((m) => m.role);

@@ -1,22 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { FakeAnthropic } from "../../../src/devtools/fake-anthropic.js";
-import type { FakeTelegram } from "../../../src/devtools/fake-telegram.js";
+import { describe, expect, it } from "vitest";
 import { inProcessApp, randomPortFakes, request } from "../../support/app.js";
 import { storedConversation, textUpdate } from "../../support/e2e.js";
-import { emulatorClient, uid, uniquePrefix } from "../../support/firestore.js";
+import { useFakes } from "../../support/fakes.js";
+import { uid, uniquePrefix } from "../../support/firestore.js";
 
-let telegram: FakeTelegram;
-let anthropic: FakeAnthropic;
-beforeAll(async () => {
-  ({ telegram, anthropic } = await randomPortFakes());
-});
-afterAll(async () => {
-  await Promise.all([telegram.close(), anthropic.close()]);
-});
-beforeEach(() => {
-  telegram.reset();
-  anthropic.reset();
-});
+const { telegram, anthropic } = useFakes(randomPortFakes);
 
 describe("one instance (in process)", () => {
   it("a warm text turn: 0 reads before the model, 0 reads in total, 2 commits", async () => {
