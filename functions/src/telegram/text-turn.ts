@@ -102,10 +102,16 @@ export function textTurn(deps: BotDeps) {
       });
     } catch (err) {
       const failure = deadline.aborted ? "timeout" : classifyModelError(err);
-      if (!failure) throw err;
       metrics.inc("model_errors");
-      log.error({ err, failure }, "model call failed");
-      failureText = MODEL_FAILURE_TEXT[failure];
+      if (failure) {
+        log.error({ err, failure }, "model call failed");
+        failureText = MODEL_FAILURE_TEXT[failure];
+      } else {
+        // A bug, not the API: the update is claimed, so end the turn in words (the
+        // details, stack included, go to the log only) rather than leave it hanging.
+        log.error({ err }, "turn failed unexpectedly");
+        failureText = TEXT.internal;
+      }
     } finally {
       await typing.stop();
     }

@@ -39,7 +39,13 @@ export function firestoreAt(address?: string): Firestore {
  */
 export async function inProcessApp(
   fakes: { telegram: FakeTelegram; anthropic: FakeAnthropic },
-  opts: { config?: ConfigSource; db?: Firestore; tuning?: AppEdges["tuning"]; prefix?: string } = {},
+  opts: {
+    config?: ConfigSource;
+    db?: Firestore;
+    tuning?: AppEdges["tuning"];
+    prefix?: string;
+    createMessage?: AppEdges["createMessage"];
+  } = {},
 ): Promise<App & { lines: ReturnType<typeof captureLogs>["lines"]; metricsRegistry: Metrics }> {
   const { log, lines } = captureLogs("debug");
   const db = opts.db ?? emulatorClient();
@@ -54,7 +60,13 @@ export async function inProcessApp(
     WARMUP_SESSIONS: 0,
     ...opts.config,
   });
-  const app = await createApp(config, { db: () => db, log, metrics: new Metrics(), tuning: opts.tuning });
+  const app = await createApp(config, {
+    db: () => db,
+    log,
+    metrics: new Metrics(),
+    tuning: opts.tuning,
+    createMessage: opts.createMessage,
+  });
   return Object.assign(app, { lines });
 }
 

@@ -30,10 +30,15 @@ export async function startTcpProxy(target: { host: string; port: number }) {
       });
     });
   const down = async () => {
+    const current = server;
+    server = null;
+    if (!current) return;
+    // Stop accepting first: close() waits for open connections, so one accepted
+    // after the sockets were destroyed would keep it (and the test) waiting forever.
+    const closed = new Promise<void>((r) => current.close(() => r()));
     for (const s of sockets) s.destroy();
     sockets.clear();
-    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
-    server = null;
+    await closed;
   };
   await up();
   return {

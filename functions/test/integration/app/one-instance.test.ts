@@ -35,6 +35,30 @@ describe("one instance (in process)", () => {
     expect(stored!.turns.map((t) => t.updateId)).toEqual(updates.map((u) => u.update_id));
   });
 
+  it("a bug inside the turn: a plain apology to the user, the stack only in the log, the turn closed", async () => {
+    const app = await inProcessApp(
+      { telegram, anthropic },
+      {
+        createMessage: async () => {
+          throw new TypeError("Cannot read properties of undefined (reading 'content')");
+        },
+      },
+    );
+    const chat = uid();
+    const update = textUpdate(chat, "trigger a bug");
+    expect((await app.webhook(request(update))).status).toBe(200);
+    const [reply] = telegram.messagesTo(chat).map((m) => String(m.text));
+    expect(reply).toBe("Something went wrong on my side. Please try again.");
+    const error = app.lines.find((l) => l.message === "turn failed unexpectedly");
+    expect(error).toMatchObject({ severity: "ERROR", update_id: update.update_id });
+    expect(JSON.stringify(error)).toContain("TypeError");
+    const prefix = app.state.io.deps.names.conversations.replace(/conversations$/, "");
+    expect((await storedConversation(chat, prefix))!.turns[0]!.status).toBe("failed");
+    // Closed: a redelivery is a duplicate, not a second attempt.
+    expect((await app.webhook(request(update))).status).toBe(200);
+    expect(telegram.messagesTo(chat)).toHaveLength(1);
+  });
+
   it("allowlist: others get a polite refusal and no model call", async () => {
     const allowed = uid();
     const app = await inProcessApp(
