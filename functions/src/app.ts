@@ -10,17 +10,14 @@ import { StateManager } from "./state/state-manager.js";
 import { createBot } from "./telegram/bot.js";
 import { ChatQueue } from "./telegram/chat-queue.js";
 import type { BotContext } from "./telegram/context.js";
-import { TURN_DEADLINE_MS } from "./telegram/text-turn.js";
 import {
   createWebhookHandler,
   secretMatches,
   type WebhookRequest,
   type WebhookResponse,
 } from "./telegram/webhook.js";
+import { CLAIM_LEASE_MS } from "./timeouts.js";
 
-/** The function timeout (index.ts) is set above the turn deadline; claims outlive both. */
-export const FUNCTION_TIMEOUT_S = 300;
-const LEASE_MS = FUNCTION_TIMEOUT_S * 1000 + 30_000;
 const METRICS_LOG_INTERVAL_MS = 60_000;
 /** Instances that reported within this window are in the admin view. */
 const REPORT_WINDOW_MS = 10 * 60_000;
@@ -91,7 +88,7 @@ export async function createApp(config: Config, edges: AppEdges = {}): Promise<A
       maxBytes: config.CACHE_MAX_BYTES,
       ttlMs: config.CACHE_TTL_SECONDS * 1000,
     },
-    leaseMs: edges.tuning?.leaseMs ?? LEASE_MS,
+    leaseMs: edges.tuning?.leaseMs ?? CLAIM_LEASE_MS,
     deadlineMs: edges.tuning?.deadlineMs,
     warmupSessions: config.WARMUP_SESSIONS,
   });
@@ -172,5 +169,3 @@ export async function createApp(config: Config, edges: AppEdges = {}): Promise<A
     },
   };
 }
-
-export { TURN_DEADLINE_MS };

@@ -14,6 +14,7 @@ import { defineInt, defineSecret, defineString } from "firebase-functions/params
 import { onRequest, type Request } from "firebase-functions/v2/https";
 import type { App } from "./app.js";
 import type { ConfigSource } from "./config.js";
+import { FUNCTION_TIMEOUT_S } from "./timeouts.js";
 
 const secrets = {
   TELEGRAM_BOT_TOKEN: defineSecret("TELEGRAM_BOT_TOKEN"),
@@ -107,7 +108,7 @@ export const telegramWebhook = onRequest(
   {
     region: "us-central1",
     secrets: Object.values(secrets),
-    timeoutSeconds: 300,
+    timeoutSeconds: FUNCTION_TIMEOUT_S,
     memory: "512MiB",
     concurrency: 80,
     cpu: 1,

@@ -3,6 +3,7 @@ import { FieldPath, FieldValue, Timestamp } from "@google-cloud/firestore";
 import { LRUCache } from "lru-cache";
 import type { Logger } from "../observability/logger.js";
 import type { Tally } from "../observability/turn-stats.js";
+import { TURN_DEADLINE_MS } from "../timeouts.js";
 import type { L1Cache, Versioned } from "./cache.js";
 import { StoreError } from "./errors.js";
 import { casWrite, type DocIO } from "./firestore.js";
@@ -167,7 +168,7 @@ export class ConversationStore {
     leaseUntil: number,
     tally?: Tally,
   ): Promise<"answered" | "expired"> {
-    const giveUpAt = this.now() + (this.options.inFlightWaitMs ?? 240_000);
+    const giveUpAt = this.now() + (this.options.inFlightWaitMs ?? TURN_DEADLINE_MS);
     const ref = this.io.ref("updates", updateId);
     let until = leaseUntil;
     while (this.now() < until) {

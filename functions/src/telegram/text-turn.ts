@@ -6,14 +6,12 @@ import { newTally } from "../observability/turn-stats.js";
 import { historyFor, replyText, toModelMessages } from "../state/history.js";
 import { withRetry } from "../state/retry.js";
 import { activeSkillId } from "../state/sessions.js";
+import { TURN_DEADLINE_MS } from "../timeouts.js";
 import type { BotContext, BotDeps } from "./context.js";
 import { keepTyping, sendReply } from "./reply.js";
 import { TEXT } from "./texts.js";
 
 type TextContext = Filter<BotContext, "message:text">;
-
-/** Time budget of one turn: below the function timeout, so a slow model ends in words, not a redelivery. */
-export const TURN_DEADLINE_MS = 240_000;
 
 /**
  * One text turn, exactly once:
