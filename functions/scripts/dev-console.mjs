@@ -55,7 +55,8 @@ async function devtools(name) {
 export async function startOfflineModel(port = 0) {
   const { startFakeAnthropic } = await devtools("fake-anthropic");
   // A model takes a moment; so does the stand-in, so the typing indicator shows as it will live.
-  return startFakeAnthropic({ port, label: OFFLINE_LABEL, delayMs: 500 });
+  // autoTools: arithmetic and time questions go through the real tool loop.
+  return startFakeAnthropic({ port, label: OFFLINE_LABEL, delayMs: 500, autoTools: true });
 }
 
 // Headers that describe one connection, not the message: never forwarded.
@@ -191,7 +192,7 @@ async function main(argv) {
     online
       ? `  Model:    REAL Claude: ${model.url} forwards to ${ANTHROPIC_ORIGIN} (key from functions/.secret.local)`
       : `  Model:    OFFLINE stand-in on ${model.url}; replies start with "${OFFLINE_LABEL.trim()}".\n` +
-          '            It echoes; type [[tool:calculator {"expression":"6*7"}]] to see a tool call.\n' +
+          '            It echoes; arithmetic ("what is 6*7?") or "what time is it?" goes through a tool.\n' +
           "            Put ANTHROPIC_API_KEY=sk-... in functions/.secret.local to talk to Claude.",
   );
 

@@ -152,8 +152,26 @@ const MARKDOWN = [
 
 const TOOL_RE = /\[\[tool:([A-Za-z0-9_-]+)(?:\s+(\{[\s\S]*?\}))?\]\]/g;
 
+/**
+ * The offline stand-in's "judgement" in autoTools mode, so a newcomer sees the tool
+ * loop without knowing the directives: arithmetic goes to the calculator, a time
+ * question to current_time. Only when the request offers that tool.
+ */
+function autoToolCall(text: string, offered: ReadonlySet<string>): { name: string; input: unknown } | null {
+  const arithmetic = /\(?\s*-?\d+(?:\.\d+)?(?:\s*[-+*/^%]\s*\(?\s*-?\d+(?:\.\d+)?\s*\)?)+/.exec(text);
+  if (arithmetic && offered.has("calculator"))
+    return { name: "calculator", input: { expression: arithmetic[0].trim() } };
+  if (
+    /\b(what time|time is it|what'?s the time|today'?s date|what day)\b/i.test(text) &&
+    offered.has("current_time")
+  ) {
+    return { name: "current_time", input: { timezone: "UTC" } };
+  }
+  return null;
+}
+
 export async function startFakeAnthropic(
-  opts: { port?: number; host?: string; delayMs?: number; label?: string } = {},
+  opts: { port?: number; host?: string; delayMs?: number; label?: string; autoTools?: boolean } = {},
 ): Promise<FakeAnthropic> {
   const host = opts.host ?? "127.0.0.1";
   const requests: FakeAnthropicRequest[] = [];
@@ -202,6 +220,11 @@ export async function startFakeAnthropic(
       return toolUse(m[1]!, input);
     });
     if (calls.length > 0) return { content: calls, stop: "tool_use" };
+    if (opts.autoTools) {
+      const offered = new Set(((body.tools as Json[] | undefined) ?? []).map((t) => String(t.name)));
+      const auto = autoToolCall(text, offered);
+      if (auto) return { content: [toolUse(auto.name, auto.input)], stop: "tool_use" };
+    }
     const long = /\[\[long:(\d+)\]\]/.exec(text);
     const reply = long
       ? longText(Number(long[1]))

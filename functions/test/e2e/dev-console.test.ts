@@ -36,13 +36,15 @@ function runConsole(input: string, project = PROJECT) {
 
 describe("dev console (npm run dev), driven through stdin", () => {
   it("sends each line as an Update, prints the bot's replies in order and exits 0 at EOF", async () => {
-    const { code, stdout, stderr } = await runConsole("hello console\n/help\n");
+    const { code, stdout, stderr } = await runConsole("hello console\nwhat is (2+3)*4?\n/help\n");
     expect(code, `stderr:\n${stderr}\nstdout:\n${stdout}`).toBe(0);
     expect(stdout).toContain("OFFLINE stand-in");
     expect(stdout).toContain("you> hello console");
     expect(stdout).toContain("bot is typing…");
     // The offline stand-in labels every reply; the console prints it as plain text.
     expect(stdout).toContain("bot> [offline model] echo: hello console");
+    // The offline stand-in sends arithmetic through the real tool loop (calculator).
+    expect(stdout).toContain("bot> [offline model] tool result: 20");
     // /help is answered by the bot itself, after the first reply.
     const help = stdout.indexOf("bot> Commands:");
     expect(help).toBeGreaterThan(stdout.indexOf("echo: hello console"));

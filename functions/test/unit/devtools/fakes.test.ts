@@ -283,3 +283,34 @@ describe("fake Anthropic Messages API", () => {
     fake.delayMs = 0;
   });
 });
+
+describe("fake Anthropic autoTools (the dev console's offline stand-in)", () => {
+  it("sends arithmetic to the calculator and time questions to current_time, when offered", async () => {
+    const fake = await startFakeAnthropic({ autoTools: true });
+    const client = new Anthropic({ baseURL: fake.url, apiKey: "x", maxRetries: 0 });
+    const tools = ["calculator", "current_time"].map((name) => ({
+      name,
+      input_schema: { type: "object" as const, properties: {} },
+    }));
+    const ask = (text: string, offered = tools) =>
+      client.messages.create({
+        model: "m",
+        max_tokens: 100,
+        tools: offered,
+        messages: [{ role: "user", content: text }],
+      });
+    try {
+      const math = await ask("what is (2+3)*4?");
+      expect(math.stop_reason).toBe("tool_use");
+      expect(math.content[0]).toMatchObject({ name: "calculator", input: { expression: "(2+3)*4" } });
+      const time = await ask("What time is it?");
+      expect(time.content[0]).toMatchObject({ name: "current_time" });
+      const plain = await ask("hello there");
+      expect(plain.content[0]).toMatchObject({ type: "text", text: "echo: hello there" });
+      const notOffered = await ask("1+1", []);
+      expect(notOffered.stop_reason).toBe("end_turn");
+    } finally {
+      await fake.close();
+    }
+  });
+});
