@@ -32,7 +32,18 @@ if [ -n "$launcher" ]; then export FIRESTORE_EMULATOR_BINARY_PATH="$launcher"; f
 # Each emulator worker leaves a socket file in TMPDIR: give the run its own.
 run_tmp="$(mktemp -d "${TMPDIR:-/tmp}/tg-agent-${mode}.XXXXXX")"
 export TMPDIR="$run_tmp"
-trap 'rm -rf "$run_tmp"' EXIT
+# The functions emulator leaves its worker processes running after emulators:exec
+# returns (~160 MB each, a dozen or more per run). Only this run's children carry its
+# private TMPDIR in their environment: end those, then remove the directory.
+cleanup() {
+  for environ in /proc/[0-9]*/environ; do
+    if tr '\0' '\n' < "$environ" 2>/dev/null | grep -qx "TMPDIR=$run_tmp"; then
+      pid="${environ#/proc/}"; kill "${pid%/environ}" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$run_tmp"
+}
+trap cleanup EXIT
 
 # The functions emulator reads secrets only from functions/.secret.local. Fill in
 # any missing key with a local-only value; never overwrite a developer's value.
@@ -44,24 +55,24 @@ export CI="${CI:-true}"
 
 case "$mode" in
   test)
-    exec firebase emulators:exec --project demo-test --only firestore,functions "$cmd" ;;
+    firebase emulators:exec --project demo-test --only firestore,functions "$cmd" ;;
   dev)
     extra=()
     if [ "${EXPORT:-}" = "1" ]; then extra+=(--export-on-exit="$repo_dir/emulator-data"); fi
     import=()
     if [ -f "$repo_dir/emulator-data/firebase-export-metadata.json" ]; then import=(--import="$repo_dir/emulator-data"); fi
-    exec firebase emulators:exec --project demo-telegram-agent --only firestore,functions \
+    firebase emulators:exec --project demo-telegram-agent --only firestore,functions \
       "${import[@]}" "${extra[@]}" "$cmd" ;;
   bench)
-    exec firebase emulators:exec --project demo-bench --only firestore "$cmd" ;;
+    firebase emulators:exec --project demo-bench --only firestore "$cmd" ;;
   polling)
     # Long polling runs the bot in this process: no functions emulator needed.
     import=()
     if [ -f "$repo_dir/emulator-data/firebase-export-metadata.json" ]; then import=(--import="$repo_dir/emulator-data"); fi
-    exec firebase emulators:exec --project demo-telegram-agent --only firestore "${import[@]}" "$cmd" ;;
+    firebase emulators:exec --project demo-telegram-agent --only firestore "${import[@]}" "$cmd" ;;
   seed)
     # No import: the export holds exactly what the seed script writes.
-    exec firebase emulators:exec --project demo-telegram-agent --only firestore \
+    firebase emulators:exec --project demo-telegram-agent --only firestore \
       --export-on-exit="$repo_dir/emulator-data" "$cmd" ;;
   *)
     echo "unknown mode: $mode" >&2; exit 2 ;;
