@@ -2,9 +2,7 @@ import { type Api, GrammyError } from "grammy";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import { markdownToTelegramHtml, stripMarkdown } from "./format.js";
-import { splitMessage } from "./split.js";
-
-export const TELEGRAM_LIMIT = 4096;
+import { splitMessage, TELEGRAM_TEXT_LIMIT } from "./split.js";
 
 export type SendOutcome = "sent" | "blocked";
 
@@ -21,7 +19,7 @@ export async function sendReply(
   markdown: string,
   deps: { log: Logger; metrics: Metrics; replyTo?: number | undefined },
 ): Promise<SendOutcome> {
-  const chunks = splitMessage(markdown.trim() || "…", TELEGRAM_LIMIT);
+  const chunks = splitMessage(markdown.trim() || "…", TELEGRAM_TEXT_LIMIT);
   for (const [i, chunk] of chunks.entries()) {
     const reply =
       i === 0 && deps.replyTo
@@ -48,7 +46,7 @@ export async function sendReply(
         { error_code: err.error_code, method: err.method },
         "formatted reply rejected; sending plain text",
       );
-      for (const plain of splitMessage(stripMarkdown(chunk), TELEGRAM_LIMIT)) {
+      for (const plain of splitMessage(stripMarkdown(chunk), TELEGRAM_TEXT_LIMIT)) {
         await api.sendMessage(chatId, plain, { link_preview_options: { is_disabled: true }, ...reply });
       }
     }
