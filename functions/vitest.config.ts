@@ -7,7 +7,16 @@ export default defineConfig({
   test: {
     reporters: ["default", "./test/support/summary-reporter.ts"],
     projects: [
-      { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      {
+        test: {
+          name: "unit",
+          include: ["test/unit/**/*.test.ts"],
+          // Timeouts here detect hangs; they are not speed checks (the bench is). Image and PDF
+          // work takes 1-2 s idle and several times that on a loaded 2-core CI machine.
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
+        },
+      },
       {
         test: {
           name: "integration",

@@ -8,7 +8,7 @@
 //
 // Started outside the emulator it re-runs itself inside one
 // (scripts/with-emulators.sh bench: Firestore only, project demo-bench).
-// Needs `npm run build` first (it imports ../lib).
+// Needs `npm run build && npm run build:devtools` first (it imports ../lib and ../.runtime/devtools).
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -33,9 +33,12 @@ if (!process.env.FIRESTORE_EMULATOR_HOST) {
 // The emulator needs no credentials: skip the GCE metadata probe the Firestore client
 // otherwise makes on its first call (same for both systems).
 process.env.METADATA_SERVER_DETECTION ??= "none";
-const { startFakeAnthropic } = await import("../lib/devtools/fake-anthropic.js");
-const { startFakeTelegram } = await import("../lib/devtools/fake-telegram.js");
+const { startFakeAnthropic } = await import("../.runtime/devtools/fake-anthropic.js");
+const { startFakeTelegram } = await import("../.runtime/devtools/fake-telegram.js");
 const { coldStart } = await import("./bench/cold-start.mjs");
+const caching = await import("./bench/caching.mjs");
+const media = await import("./bench/media.mjs");
+const streaming = await import("./bench/streaming.mjs");
 const { buildRows, NOTES } = await import("./bench/figures.mjs");
 const { formatTable } = await import("./bench/report.mjs");
 const S = await import("./bench/scenarios.mjs");
@@ -130,16 +133,31 @@ for (let i = 0; i < size.loadRounds; i++) {
 results.load = { baseline: S.combineLoad(rounds.baseline), ours: S.combineLoad(rounds.ours) };
 results.l1 = await S.l1Latency(systems.ours, size.l1);
 results.baselineRead = await S.baselineReadLatency(systems.baseline, size.read);
+telegram.reset();
+anthropic.reset();
+results.media = await media.mediaBench({ make: systems.ours, fakes, chats: quick ? 5 : 20 });
+process.stderr.write("  media done\n");
 await Promise.all([telegram.close(), anthropic.close()]);
+results.streaming = await streaming.streamingBench(); // its own fakes, with a draft rate limit
+process.stderr.write("  streaming done\n");
+results.caching = await caching.cachingBench(); // its own fake, in cache-simulation mode
+process.stderr.write("  prompt caching done\n");
 
-const rows = buildRows(results, size);
+const rows = [
+  ...buildRows(results, size),
+  ...caching.cachingRows(results.caching),
+  ...media.mediaRows(results.media),
+  ...streaming.streamingTableRows(results.streaming),
+];
+const notes = [
+  ...NOTES(results, size),
+  ...caching.cachingNotes(results.caching),
+  ...media.mediaNotes(results.media),
+  ...streaming.streamingNotes(results.streaming),
+];
 const runSeconds = (performance.now() - started) / 1000;
 const header = `Benchmark (${quick ? "quick" : "full"}): Firestore emulator, model fake delay ${modelDelayMs} ms, Node ${process.version}, ${runSeconds.toFixed(0)} s`;
-console.log(
-  `\n${header}\n\n${formatTable(rows)}\n\nNotes:\n${NOTES(results, size)
-    .map((n) => `- ${n}`)
-    .join("\n")}\n`,
-);
+console.log(`\n${header}\n\n${formatTable(rows)}\n\nNotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n`);
 
 const failures = Object.fromEntries(
   ["warm", "burst", "two", "load"].map((k) => [
@@ -161,7 +179,7 @@ writeFileSync(
       runSeconds,
       sizes: size,
       rows,
-      notes: NOTES(results, size),
+      notes,
       failures,
       raw: results,
     },

@@ -1,17 +1,23 @@
 // Shows what Telegram knows about the bot's webhook: where it points, how many
 // updates wait for delivery and the last delivery error. For ops checks:
-//   npm run webhook-info [-- --json]
+//   npm run webhook-info [-- --project <id>] [--json]
+// The token comes from the environment, else the Firebase project's Secret Manager
+// (--project, or a default in .firebaserc that is not a demo-* one), else
+// functions/.secret.local.
 import { parseArgs } from "node:util";
-import { botToken, callBotApi, fail } from "./telegram-ops.mjs";
+import { botToken, callBotApi, fail, resolveProject } from "./telegram-ops.mjs";
 
 let args;
 try {
-  args = parseArgs({ options: { json: { type: "boolean", default: false } } }).values;
+  args = parseArgs({
+    options: { json: { type: "boolean", default: false }, project: { type: "string" } },
+  }).values;
 } catch (error) {
-  fail(`${error.message}\nusage: npm run webhook-info [-- --json]`);
+  fail(`${error.message}\nusage: npm run webhook-info [-- --project <id>] [--json]`);
 }
 
-const answer = await callBotApi(botToken(), "getWebhookInfo");
+const { projectId } = resolveProject(args.project, { required: false });
+const answer = await callBotApi(botToken({ projectId }), "getWebhookInfo");
 if (args.json) console.log(JSON.stringify(answer, null, 2));
 if (!answer?.ok) fail(`getWebhookInfo failed: ${answer?.description ?? "no description"}`);
 if (args.json) process.exit(0);

@@ -5,15 +5,17 @@
  * Anthropic SDK) is imported lazily by app.ts, so a cold start imports little.
  *
  * Pipeline: telegramWebhook → secret check → Update validation → per-chat queue
- * → claim + durable user message (1 commit) → Claude agent loop → persist reply
- * (1 commit) → reply to Telegram. See README for the architecture sketch.
+ * → claim + durable user message (1 commit) → Claude agent loop → reply stored
+ * on the claim, fenced (1 commit) → delivered, claim done (1 commit). See the
+ * README for the architecture sketch and the claim lifecycle.
  */
 
 import type { Response } from "express";
 import { defineInt, defineSecret, defineString } from "firebase-functions/params";
 import { onRequest, type Request } from "firebase-functions/v2/https";
-import type { App } from "./app.js";
+import { onTaskDispatched } from "firebase-functions/v2/tasks";
 import type { ConfigSource } from "./config.js";
+import { REGION } from "./region.js";
 import { FUNCTION_TIMEOUT_S } from "./timeouts.js";
 
 const secrets = {
@@ -30,8 +32,8 @@ const params = {
   TELEGRAM_BOT_USERNAME: defineString("TELEGRAM_BOT_USERNAME", { default: "agent_bot" }),
   ANTHROPIC_BASE_URL: defineString("ANTHROPIC_BASE_URL", { default: "https://api.anthropic.com" }),
   ANTHROPIC_MODEL: defineString("ANTHROPIC_MODEL", { default: "claude-sonnet-4-6" }),
-  ANTHROPIC_MAX_TOKENS: defineInt("ANTHROPIC_MAX_TOKENS", { default: 1024 }),
-  ANTHROPIC_TIMEOUT_MS: defineInt("ANTHROPIC_TIMEOUT_MS", { default: 60000 }),
+  ANTHROPIC_MAX_TOKENS: defineInt("ANTHROPIC_MAX_TOKENS", { default: 8192 }),
+  ANTHROPIC_TIMEOUT_MS: defineInt("ANTHROPIC_TIMEOUT_MS", { default: 180000 }),
   ANTHROPIC_MAX_RETRIES: defineInt("ANTHROPIC_MAX_RETRIES", { default: 2 }),
   ALLOWED_USER_IDS: defineString("ALLOWED_USER_IDS", { default: "" }),
   HISTORY_MAX_MESSAGES: defineInt("HISTORY_MAX_MESSAGES", { default: 40 }),
@@ -41,49 +43,72 @@ const params = {
   MAX_INPUT_CHARS: defineInt("MAX_INPUT_CHARS", { default: 4000 }),
   MAX_TOOL_ITERATIONS: defineInt("MAX_TOOL_ITERATIONS", { default: 6 }),
   CACHE_TTL_SECONDS: defineInt("CACHE_TTL_SECONDS", { default: 300 }),
+  CACHE_MAX_ENTRIES: defineInt("CACHE_MAX_ENTRIES", { default: 5000 }),
+  CACHE_MAX_BYTES: defineInt("CACHE_MAX_BYTES", { default: 67108864 }), // 64 MiB
+  // Decimal amounts as strings: firebase-functions' defineFloat is internal (not in its
+  // types) and firebase-tools 14 knows no "float" param type. config.ts validates them.
+  USER_DAILY_BUDGET_USD: defineString("USER_DAILY_BUDGET_USD", { default: "0" }),
+  USER_MONTHLY_BUDGET_USD: defineString("USER_MONTHLY_BUDGET_USD", { default: "0" }),
+  ADMIN_USER_IDS: defineString("ADMIN_USER_IDS", { default: "" }),
+  WEB_SEARCH_MAX_USES: defineInt("WEB_SEARCH_MAX_USES", { default: 0 }),
   WARMUP_SESSIONS: defineInt("WARMUP_SESSIONS", { default: 200 }),
   LOG_LEVEL: defineString("LOG_LEVEL", { default: "info" }),
+  MEDIA_MAX_MB: defineInt("MEDIA_MAX_MB", { default: 20 }),
+  MEDIA_TURNS_KEPT: defineInt("MEDIA_TURNS_KEPT", { default: 3 }),
+  MEDIA_CACHE_MAX_MB: defineInt("MEDIA_CACHE_MAX_MB", { default: 48 }),
+  MEDIA_TEXT_MAX_CHARS: defineInt("MEDIA_TEXT_MAX_CHARS", { default: 100000 }),
+  MEDIA_INFLIGHT_MAX_MB: defineInt("MEDIA_INFLIGHT_MAX_MB", { default: 48 }),
+  ALBUM_QUIET_MS: defineInt("ALBUM_QUIET_MS", { default: 2000 }),
+  REPLY_FORMAT: defineString("REPLY_FORMAT", { default: "html" }),
 };
 
-function readParams(withAdmin: boolean): ConfigSource {
+function readParams(names: readonly { name: string; value(): string | number }[]): ConfigSource {
   const source: ConfigSource = {};
-  for (const [name, p] of Object.entries({ ...secrets, ...params })) source[name] = p.value();
-  if (withAdmin) source.ADMIN_SECRET = ADMIN_SECRET.value();
+  for (const p of names) source[p.name] = p.value();
   return source;
 }
 
-type Role = "webhook" | "admin";
-
-// One app per instance and role, built on the first request (params have values only then).
-const apps = new Map<Role, Promise<App>>();
-function getApp(role: Role): Promise<App> {
-  let app = apps.get(role);
-  if (!app) {
-    app = (async () => {
-      const [{ createApp }, { parseConfig }] = await Promise.all([import("./app.js"), import("./config.js")]);
-      const created = await createApp(parseConfig(readParams(role === "admin")), {
-        warmup: role === "webhook",
-      });
-      // Cloud Run sends SIGTERM before stopping an instance: finish background work.
-      process.once("SIGTERM", () => void created.shutdown());
-      return created;
-    })().catch((err: unknown) => {
-      apps.delete(role); // a bad config is reported on every request until fixed, not cached
-      throw err;
-    });
-    apps.set(role, app);
-  }
-  return app;
+/** One app per instance and function, built on the first request (params have values only then). */
+function memoApp<T extends { shutdown(): Promise<void> }>(build: () => Promise<T>): () => Promise<T> {
+  let app: Promise<T> | undefined;
+  return () => {
+    app ??= build().then(
+      (created) => {
+        // Cloud Run sends SIGTERM (then 10 s) before stopping an instance: finish background
+        // work (delivery receipts, metrics), then exit, as the signal asks.
+        process.once("SIGTERM", () => {
+          void created.shutdown().finally(() => process.exit(0));
+        });
+        return created;
+      },
+      (err: unknown) => {
+        app = undefined; // a bad config is reported on every request until fixed, not cached
+        throw err;
+      },
+    );
+    return app;
+  };
 }
 
-type Handler = (app: App, req: Request, res: Response) => Promise<void>;
+const getWebhookApp = memoApp(async () => {
+  const [{ createApp }, { parseConfig }] = await Promise.all([import("./app.js"), import("./config.js")]);
+  return createApp(parseConfig(readParams([...Object.values(secrets), ...Object.values(params)])));
+});
 
-/** Adapts Express's req/res to the app; a failed start answers 500 with details only in the log. */
-function serve(role: Role, handle: Handler) {
+const getAdminApp = memoApp(async () => {
+  const [{ createAdminApp }, { parseAdminConfig }] = await Promise.all([
+    import("./app.js"),
+    import("./config.js"),
+  ]);
+  return createAdminApp(parseAdminConfig(readParams([ADMIN_SECRET, ...Object.values(params)])));
+});
+
+/** Adapts Express's req/res to an app; a failed start answers 500 with details only in the log. */
+function serve<T>(getApp: () => Promise<T>, handle: (app: T, req: Request, res: Response) => Promise<void>) {
   return async (req: Request, res: Response) => {
-    let app: App;
+    let app: T;
     try {
-      app = await getApp(role);
+      app = await getApp();
     } catch (err) {
       // Config errors name the setting, never its value.
       console.error(
@@ -102,38 +127,66 @@ const adapt = (req: Request) => ({ method: req.method, header: (n: string) => re
  * The Telegram webhook. 300 s timeout (above the 240 s turn deadline, so a slow
  * model ends the turn with a message instead of a timeout and a redelivery);
  * concurrency 80 so one instance serves many chats (turns mostly wait on I/O);
- * 512 MiB for the L1 cache; min 0 instances to cost nothing idle.
+ * 1 GiB: 20 concurrent 10 MB uploads peak at 425–465 MiB of RSS under the in-flight
+ * media budget (npm run bench, Fig 9), too close to 512 MiB for GC headroom beside the L1
+ * cache; memory is about a tenth of an instance's price next to its vCPU, so doubling it
+ * costs about 5% more per instance-second. min 0 instances to cost nothing idle.
  */
 export const telegramWebhook = onRequest(
   {
-    region: "us-central1",
+    region: REGION,
     secrets: Object.values(secrets),
     timeoutSeconds: FUNCTION_TIMEOUT_S,
-    memory: "512MiB",
+    memory: "1GiB",
     concurrency: 80,
     cpu: 1,
     minInstances: 0,
     maxInstances: 20,
     invoker: "public",
   },
-  serve("webhook", async (app, req, res) => {
+  serve(getWebhookApp, async (app, req, res) => {
     const out = await app.webhook(adapt(req));
     res.status(out.status).json(out.body);
   }),
 );
 
-/** Metrics for ops, JSON or Prometheus text; requires `Authorization: Bearer <ADMIN_SECRET>`. */
+/**
+ * Metrics for ops, JSON or Prometheus text; requires `Authorization: Bearer <ADMIN_SECRET>`.
+ * It is given only its own secret: it serves no turns, so it needs neither the bot
+ * token nor the Anthropic key.
+ */
 export const metrics = onRequest(
   {
-    region: "us-central1",
-    secrets: [...Object.values(secrets), ADMIN_SECRET],
+    region: REGION,
+    secrets: [ADMIN_SECRET],
     timeoutSeconds: 10,
     memory: "256MiB",
     maxInstances: 2,
     invoker: "public",
   },
-  serve("admin", async (app, req, res) => {
+  serve(getAdminApp, async (app, req, res) => {
     const out = await app.metrics(adapt(req));
     res.status(out.status).type(out.contentType).send(out.body);
   }),
+);
+
+/**
+ * Closes an album (media group) once no item came for a moment, then runs its
+ * turn (src/media/ALBUMS.md). Enqueued by the webhook through Cloud Tasks; a
+ * failure (non-2xx) is retried by Cloud Tasks, and the turn's claim keeps it
+ * exactly once.
+ */
+export const albumCheck = onTaskDispatched(
+  {
+    region: REGION,
+    secrets: Object.values(secrets),
+    timeoutSeconds: FUNCTION_TIMEOUT_S,
+    memory: "1GiB", // runs album turns: media, like the webhook
+    retryConfig: { maxAttempts: 20, minBackoffSeconds: 5, maxBackoffSeconds: 120 },
+    rateLimits: { maxConcurrentDispatches: 50 },
+  },
+  async (req) => {
+    const app = await getWebhookApp();
+    await app.albumCheck(req.data);
+  },
 );

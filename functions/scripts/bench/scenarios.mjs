@@ -1,7 +1,9 @@
 // The measured scenarios. Each takes a factory `make(prefix, db?)` for a system,
 // so both systems run the same script with the same updates, each under its own
 // collection prefix and with its own chats.
+
 import { randomUUID } from "node:crypto";
+import { Deadline, systemClock } from "../../lib/timeouts.js";
 import { median } from "./report.mjs";
 import { delta, emulatorClient, newChat, textUpdate, token } from "./systems.mjs";
 
@@ -155,8 +157,9 @@ export async function twoInstances(make, fakes, each, redelivered) {
     retries: sum().retries - before.retries,
   };
   const failures = a.failures.length + b.failures.length;
+  const redeliveries = (a.redeliveries?.() ?? 0) + (b.redeliveries?.() ?? 0);
   await Promise.all([a.close(), b.close()]);
-  return { split, redelivery, failures };
+  return { split, redelivery, failures, redeliveries };
 }
 
 /**
@@ -227,13 +230,14 @@ export async function l1Latency(makeOurs, iterations) {
   const chat = newChat();
   for (let i = 0; i < 10; i++) await sys.handle(textUpdate(chat, token(chat, i)));
   const { state } = sys.app;
+  const op = { log: sys.app.log, deadline: Deadline.after(systemClock, 3_600_000) };
   const key = `conversations/${chat}`;
   const doc = state.cache.get(key);
   const messages = (doc?.value?.turns ?? []).reduce((n, t) => n + 1 + t.reply.length, 0);
   const get = [];
   const loadT = [];
   for (let i = 0; i < 10_000; i++) state.cache.get(key); // JIT warm-up, not timed
-  for (let i = 0; i < 10_000; i++) await state.conversations.load(chat);
+  for (let i = 0; i < 10_000; i++) await state.conversations.load(chat, op);
   let misses = 0;
   for (let i = 0; i < iterations; i++) {
     const t0 = process.hrtime.bigint();
@@ -245,7 +249,7 @@ export async function l1Latency(makeOurs, iterations) {
   const readsBefore = sys.counters().reads;
   for (let i = 0; i < iterations; i++) {
     const t0 = process.hrtime.bigint();
-    await state.conversations.load(chat);
+    await state.conversations.load(chat, op);
     const t1 = process.hrtime.bigint();
     loadT.push(Number(t1 - t0) / 1000);
   }

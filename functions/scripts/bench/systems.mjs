@@ -129,6 +129,7 @@ export async function ourSystem({ fakes, prefix, db = emulatorClient() }) {
   });
   await app.state.startWarmup(); // the cold-start skills query, done before anything is measured
   const failures = [];
+  let redeliveries = 0;
   return {
     name: "ours",
     prefix,
@@ -144,15 +145,24 @@ export async function ourSystem({ fakes, prefix, db = emulatorClient() }) {
     }),
     /** The app's own per-stage latency percentiles (state/claim, model, persist, reply, turn). */
     latency: () => metrics.snapshot().latency_ms,
+    // Like Telegram: a 503 (the update in flight on another request, or a reply not
+    // delivered yet) is delivered again a moment later, until it is answered 200.
     handle: (update) =>
       measured(async () => {
-        const res = await app.webhook({
-          method: "POST",
-          header: (n) => (n.toLowerCase() === SECRET_HEADER ? SECRET : undefined),
-          body: update,
-        });
-        if (res.status !== 200) failures.push({ update_id: update.update_id, status: res.status });
+        for (let attempt = 0; attempt < 50; attempt++) {
+          const res = await app.webhook({
+            method: "POST",
+            header: (n) => (n.toLowerCase() === SECRET_HEADER ? SECRET : undefined),
+            body: update,
+          });
+          if (res.status === 200) return;
+          if (res.status !== 503) break;
+          redeliveries++;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        failures.push({ update_id: update.update_id });
       }),
+    redeliveries: () => redeliveries,
     /** User texts stored for a chat, oldest first. */
     async storedUserTexts(inspector, chatId) {
       const snap = await inspector.collection(`${prefix}conversations`).doc(String(chatId)).get();

@@ -5,6 +5,8 @@ export const COUNTERS = [
   "l1_hits",
   "l1_misses",
   "l1_evictions",
+  "l2_hits",
+  "l2_misses",
   "firestore_reads",
   "firestore_writes",
   "firestore_commits",
@@ -12,6 +14,12 @@ export const COUNTERS = [
   "tx_conflicts",
   "updates_received",
   "updates_duplicate",
+  "updates_in_flight",
+  "claims_fenced",
+  "claims_released",
+  "replies_undelivered",
+  "replies_resent",
+  "refusals_suppressed",
   "turns_completed",
   "turns_failed",
   "model_calls",
@@ -21,6 +29,8 @@ export const COUNTERS = [
   "model_cache_read_tokens",
   "model_cache_write_tokens",
   "telegram_errors",
+  /** Turns that waited for the in-flight media budget (MEDIA_INFLIGHT_MAX_MB). */
+  "media_waits",
 ] as const;
 export type Counter = (typeof COUNTERS)[number];
 

@@ -1,6 +1,7 @@
 import type { Timestamp } from "@google-cloud/firestore";
 import { LRUCache } from "lru-cache";
 import type { Metrics } from "../observability/metrics.js";
+import type { Clock } from "../timeouts.js";
 
 /**
  * One document as last committed to Firestore: its value (null when the document
@@ -25,6 +26,8 @@ export interface L1Options {
   maxBytes: number;
   ttlMs: number;
   metrics: Metrics;
+  /** The clock TTLs run on (tests drive it). */
+  clock?: Clock;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -56,6 +59,8 @@ export class L1Cache {
       maxSize: options.maxBytes,
       sizeCalculation: (e) => Math.max(1, e.bytes),
       ttl: options.ttlMs,
+      // ttlResolution 0: ask the clock every time (lru-cache otherwise caches "now" on a timer).
+      ...(options.clock ? { perf: { now: () => options.clock!.now() }, ttlResolution: 0 } : {}),
       updateAgeOnGet: false,
       dispose: (_v, _k, reason) => {
         if (reason === "evict" || reason === "expire") this.metrics.inc("l1_evictions");
@@ -68,6 +73,31 @@ export class L1Cache {
     const entry = this.lru.get(key);
     this.metrics.inc(entry ? "l1_hits" : "l1_misses");
     return entry?.doc as Versioned<T> | undefined;
+  }
+
+  /** A cached document without counting a hit or miss (for bookkeeping, not for serving a read). */
+  peek<T>(key: string): Versioned<T> | undefined {
+    return this.lru.peek(key)?.doc as Versioned<T> | undefined;
+  }
+
+  /**
+   * Moves a cached document forward by a write Firestore just accepted whose effect is
+   * known without reading it back (server-side increments): `next` gets the entry and
+   * returns the new one, or null to drop it. The entry keeps its TTL, so it still expires
+   * when the read it started from would have: changes made elsewhere (other instances)
+   * show up no later than that, however often this instance writes. No entry: nothing to
+   * do. A load in flight is abandoned (it may have read before the write).
+   */
+  advance<T>(key: string, next: (doc: Versioned<T>) => { doc: Versioned<T>; bytes: number } | null): void {
+    this.inflight.delete(key);
+    const entry = this.lru.peek(key);
+    if (!entry) return;
+    const moved = next(entry.doc as Versioned<T>);
+    if (!moved) {
+      this.lru.delete(key);
+      return;
+    }
+    this.lru.set(key, { doc: deepFreeze(moved.doc), bytes: moved.bytes }, { noUpdateTTL: true });
   }
 
   /** Cache hit, or one shared load per key for all concurrent callers. */
@@ -99,6 +129,25 @@ export class L1Cache {
     this.inflight.delete(key);
     this.lru.set(key, { doc: deepFreeze(doc), bytes });
     return doc;
+  }
+
+  /**
+   * Stores a document read outside a turn (warm-up) unless L1 already has the
+   * same or a newer version of it, or a load of it is in flight: a commit made
+   * while the warm-up read was on the wire must not be replaced by that read.
+   */
+  setIfNewer<T>(key: string, doc: Versioned<T>, bytes: number): void {
+    if (this.inflight.has(key)) return;
+    const held = this.lru.peek(key)?.doc;
+    if (held) {
+      // Timestamps compare through valueOf(), a sortable string.
+      const newer =
+        doc.exists &&
+        doc.updateTime !== null &&
+        (!held.exists || held.updateTime === null || doc.updateTime > held.updateTime);
+      if (!newer) return;
+    }
+    this.lru.set(key, { doc: deepFreeze(doc), bytes });
   }
 
   delete(key: string): void {

@@ -92,6 +92,21 @@ export function toStoreError(err: unknown, what: string): StoreError {
   });
 }
 
-export function isTransient(err: unknown): boolean {
-  return err instanceof StoreError ? err.transient : (BY_CODE[grpcCode(err) ?? -1]?.transient ?? false);
+/**
+ * A commit lost an optimistic race: a lastUpdateTime or create precondition
+ * failed, or a document it updates is gone. The caller re-reads and decides.
+ */
+export function lostRace(err: unknown): boolean {
+  return err instanceof StoreError && (err.kind === "precondition" || err.kind === "not_found");
+}
+
+/** A fenced write found the claim owned by someone else: this instance must stop. */
+export class FencedError extends Error {
+  override readonly name = "FencedError";
+  constructor(
+    readonly updateId: number,
+    readonly state: string | null,
+  ) {
+    super(`update ${updateId}: the claim is no longer ours (now ${state ?? "absent"})`);
+  }
 }

@@ -9,13 +9,22 @@ import {
 import type { z } from "zod";
 import type { Logger } from "../observability/logger.js";
 import type { Metrics } from "../observability/metrics.js";
-import type { Tally } from "../observability/turn-stats.js";
+import { FIRESTORE_CALL_MS } from "../timeouts.js";
 import type { Versioned } from "./cache.js";
 import { GrpcCode, InvalidDataError, StoreError, toStoreError } from "./errors.js";
 import { jsonBytes } from "./history.js";
-import { type RetryPolicy, withRetry } from "./retry.js";
+import type { Op } from "./op.js";
 
-export const COLLECTIONS = ["sessions", "conversations", "skills", "updates", "notes", "metrics"] as const;
+export const COLLECTIONS = [
+  "sessions",
+  "conversations",
+  "skills",
+  "updates",
+  "notes",
+  "metrics",
+  "albums",
+  "stops",
+] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];
 
 /** Collection names behind COLLECTION_PREFIX (e.g. "staging_" → "staging_sessions"). */
@@ -40,43 +49,58 @@ export interface DocIODeps {
   db: () => Firestore;
   names: Record<CollectionName, string>;
   metrics: Metrics;
-  log: Logger;
-  retry?: RetryPolicy | undefined;
-  /** Per-call deadlines. The client alone waits ~45 s on a dead endpoint. */
-  deadlineMs?: { read: number; commit: number } | undefined;
+  /** Per-call caps; each call also ends with the request's deadline. */
+  callMs?: { read: number; commit: number } | undefined;
 }
 
-export const DEFAULT_DEADLINES = { read: 4_000, commit: 8_000 };
-
 /**
- * Bounds one Firestore call. On expiry the call is abandoned (its late result is
- * ignored) and a DEADLINE_EXCEEDED StoreError is thrown: transient, so it is
- * retried, and in the webhook it becomes a 503 so Telegram redelivers. An
- * abandoned commit may still land; callers resolve that ambiguity by re-reading
- * (claims carry an owner token for exactly this).
+ * The writes of one atomic commit. Each method returns the write's index, so the
+ * caller can find its document's new update time among the commit's results.
  */
-export function withDeadline<T>(what: string, ms: number, op: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new StoreError("unavailable", `${what} exceeded ${ms} ms`, {
-            code: GrpcCode.DEADLINE_EXCEEDED,
-            transient: true,
-          }),
-        ),
-      ms,
-    );
-  });
-  op.catch(() => {}); // a late failure of an abandoned call is not unhandled
-  return Promise.race([op, expired]).finally(() => clearTimeout(timer));
+export class Writes {
+  private count = 0;
+  constructor(readonly batch: WriteBatch) {}
+
+  create(ref: DocumentReference, data: Record<string, unknown>): number {
+    this.batch.create(ref, data);
+    return this.count++;
+  }
+
+  update(ref: DocumentReference, data: Record<string, unknown>, pre: Precondition): number {
+    this.batch.update(ref, data, pre);
+    return this.count++;
+  }
+
+  /** Field-path updates (`FieldPath` keys), for maps keyed by ids. */
+  updatePaths(ref: DocumentReference, pairs: unknown[], pre: Precondition): number {
+    const [first, firstValue, ...rest] = pairs;
+    this.batch.update(ref, first as string, firstValue, ...rest, pre);
+    return this.count++;
+  }
+
+  merge(ref: DocumentReference, data: Record<string, unknown>): number {
+    this.batch.set(ref, data, { merge: true });
+    return this.count++;
+  }
+
+  set(ref: DocumentReference, data: Record<string, unknown>): number {
+    this.batch.set(ref, data);
+    return this.count++;
+  }
+
+  get size(): number {
+    return this.count;
+  }
 }
 
 /**
  * The Firestore edge of the state layer: validated reads and counted, atomic
  * commits. Every read and write in the project goes through here, so the
- * Firestore read/write counters are exact.
+ * Firestore counters are exact. Each call is one attempt bounded by the
+ * request's deadline (retries live one level up, in the stores); a call that
+ * runs out of time is abandoned with a transient DEADLINE_EXCEEDED, and an
+ * abandoned commit may still land: the stores resolve that by re-reading
+ * (claims carry an owner token for exactly this).
  */
 export class DocIO {
   constructor(readonly deps: DocIODeps) {}
@@ -90,7 +114,7 @@ export class DocIO {
    * treated as absent-but-present (its updateTime is kept so the next write
    * replaces it under the usual precondition): the turn goes on, the data resets.
    */
-  parse<T>(snap: DocumentSnapshot, schema: z.ZodType<T>): { doc: Versioned<T>; bytes: number } {
+  parse<T>(snap: DocumentSnapshot, schema: z.ZodType<T>, log: Logger): { doc: Versioned<T>; bytes: number } {
     if (!snap.exists) return { doc: { value: null, updateTime: null, exists: false }, bytes: 64 };
     const data = snap.data();
     const parsed = schema.safeParse(data);
@@ -99,7 +123,7 @@ export class DocIO {
         snap.ref.path,
         parsed.error.issues.slice(0, 5).map((i) => `${i.path.join(".")}: ${i.message}`),
       );
-      this.deps.log.warn({ err, path: snap.ref.path, kind: err.kind }, "invalid document reset");
+      log.warn({ err, path: snap.ref.path, kind: err.kind }, "invalid document reset");
       return { doc: { value: null, updateTime: snap.updateTime ?? null, exists: true }, bytes: 64 };
     }
     return {
@@ -108,68 +132,74 @@ export class DocIO {
     };
   }
 
-  private get deadlines() {
-    return this.deps.deadlineMs ?? DEFAULT_DEADLINES;
+  private callMs(kind: "read" | "commit"): number {
+    return (this.deps.callMs ?? FIRESTORE_CALL_MS)[kind];
   }
 
-  private countReads(n: number, tally: Tally | undefined): void {
-    this.deps.metrics.inc("firestore_reads", n);
-    if (tally) tally.reads += n;
+  /** One call, bounded by min(per-call cap, what is left of the request); errors typed. */
+  private async call<T>(what: string, kind: "read" | "commit", op: Op, run: () => Promise<T>): Promise<T> {
+    const expired = () =>
+      new StoreError("unavailable", `${what}: out of time`, {
+        code: GrpcCode.DEADLINE_EXCEEDED,
+        transient: true,
+      });
+    if (op.deadline.expired()) throw expired();
+    try {
+      return await op.deadline.bound(run(), this.callMs(kind), expired);
+    } catch (err) {
+      throw toStoreError(err, what);
+    }
+  }
+
+  private countReads(snaps: readonly { exists: boolean }[], op: Op): void {
+    const found = snaps.filter((s) => s.exists).length;
+    this.deps.metrics.inc("firestore_reads", snaps.length);
+    this.deps.metrics.inc("l2_hits", found);
+    this.deps.metrics.inc("l2_misses", snaps.length - found);
+    if (op.tally) op.tally.reads += snaps.length;
   }
 
   async get<T>(
     ref: DocumentReference,
     schema: z.ZodType<T>,
-    tally?: Tally,
+    op: Op,
   ): Promise<{ doc: Versioned<T>; bytes: number }> {
-    const what = `read ${ref.path}`;
-    const snap = await withRetry(what, () => withDeadline(what, this.deadlines.read, ref.get()), this.deps);
-    this.countReads(1, tally);
-    return this.parse(snap, schema);
+    const snap = await this.call(`read ${ref.path}`, "read", op, () => ref.get());
+    this.countReads([snap], op);
+    return this.parse(snap, schema, op.log);
   }
 
-  /** Runs a query (retried when transient); each returned document counts as a read. */
-  async query(
-    what: string,
-    q: FirebaseFirestore.Query,
-    tally?: Tally,
-  ): Promise<FirebaseFirestore.QuerySnapshot> {
-    const snap = await withRetry(what, () => withDeadline(what, this.deadlines.read, q.get()), this.deps);
-    // Firestore bills a query that matches nothing as one read.
-    this.countReads(Math.max(1, snap.size), tally);
-    return snap;
-  }
-
-  async getAll(refs: DocumentReference[], tally?: Tally): Promise<DocumentSnapshot[]> {
+  /** Several documents in one round trip, in the order asked. */
+  async getAll(refs: DocumentReference[], op: Op): Promise<DocumentSnapshot[]> {
     const db = this.deps.db();
-    const snaps = await withRetry(
-      `read ${refs.map((r) => r.path).join(",")}`,
-      () => db.getAll(...refs),
-      this.deps,
+    const snaps = await this.call(`read ${refs.map((r) => r.path).join(",")}`, "read", op, () =>
+      db.getAll(...refs),
     );
-    this.countReads(refs.length, tally);
+    this.countReads(snaps, op);
     return snaps;
   }
 
-  /**
-   * One atomic commit (one round trip). Not retried here: a commit whose outcome
-   * is unknown is resolved by the caller's optimistic loop, which re-reads.
-   */
-  async commit(build: (batch: WriteBatch) => void, tally?: Tally): Promise<WriteResult[]> {
+  /** Runs a query; each returned document counts as a read (an empty result as one). */
+  async query(what: string, q: FirebaseFirestore.Query, op: Op): Promise<FirebaseFirestore.QuerySnapshot> {
+    const snap = await this.call(what, "read", op, () => q.get());
+    this.deps.metrics.inc("firestore_reads", Math.max(1, snap.size));
+    if (op.tally) op.tally.reads += Math.max(1, snap.size);
+    return snap;
+  }
+
+  /** One atomic commit (one round trip). */
+  async commit(op: Op, build: (writes: Writes) => void): Promise<WriteResult[]> {
     const batch = this.deps.db().batch();
-    build(batch);
-    try {
-      const results = await withDeadline("commit", this.deadlines.commit, batch.commit());
-      this.deps.metrics.inc("firestore_commits");
-      this.deps.metrics.inc("firestore_writes", results.length);
-      if (tally) {
-        tally.commits++;
-        tally.writes += results.length;
-      }
-      return results;
-    } catch (err) {
-      throw toStoreError(err, "commit");
+    const writes = new Writes(batch);
+    build(writes);
+    const results = await this.call("commit", "commit", op, () => batch.commit());
+    this.deps.metrics.inc("firestore_commits");
+    this.deps.metrics.inc("firestore_writes", results.length);
+    if (op.tally) {
+      op.tally.commits++;
+      op.tally.writes += results.length;
     }
+    return results;
   }
 }
 
@@ -184,13 +214,13 @@ export function writePrecondition(base: Versioned<unknown>): Precondition | null
  * lastUpdateTime otherwise (fails if anyone wrote since).
  */
 export function casWrite(
-  batch: WriteBatch,
+  writes: Writes,
   ref: DocumentReference,
   base: Versioned<unknown>,
   data: Record<string, unknown>,
-): void {
+): number {
   const pre = writePrecondition(base);
-  if (!base.exists) batch.create(ref, data);
-  else if (pre) batch.update(ref, data, pre);
-  else throw new Error(`no base version for ${ref.path}`);
+  if (!base.exists) return writes.create(ref, data);
+  if (pre) return writes.update(ref, data, pre);
+  throw new Error(`no base version for ${ref.path}`);
 }

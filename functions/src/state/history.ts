@@ -6,7 +6,26 @@ import type { Block, StoredMessage, Turn } from "./schemas.js";
 export interface HistoryLimits {
   maxMessages: number;
   maxBytes: number;
+  /**
+   * When a write goes over either cap, trim to this fraction of both caps (default
+   * TRIM_TO, 0.6) instead of just under them. The stored history is the prompt-cache
+   * prefix of the next request: trimming one turn per turn would change its start on
+   * every turn (a full cache rewrite each time); trimming in steps keeps it unchanged,
+   * only growing at the end, for many turns between trims. 1 trims only what is needed.
+   */
+  trimTo?: number;
 }
+
+/** Default low-water mark for capping, as a fraction of the caps. */
+export const TRIM_TO = 0.6;
+
+/**
+ * The status of a turn whose prompt must never reach the model again: the model
+ * refused it, or it did not fit the context window (AgentResult.keep === false). Such a
+ * turn is stored for the record with no reply and is left out of every later request.
+ * (TurnSchema's status enum needs "dropped" for the store to accept it.)
+ */
+export const DROPPED_STATUS = "dropped" as const;
 
 type Readonlyish<T> = T | Readonly<T>;
 type AnyTurn = Readonlyish<Turn> & {
@@ -21,7 +40,7 @@ function blocks(content: StoredMessage["content"] | readonly Block[]): Block[] {
 /**
  * The messages to send to the model: user first, roles alternating. A turn with
  * no reply yet (failed, or still running elsewhere) merges into the next user
- * message instead of breaking alternation.
+ * message instead of breaking alternation; a dropped turn is left out.
  */
 export function toModelMessages(turns: readonly AnyTurn[]): StoredMessage[] {
   const out: StoredMessage[] = [];
@@ -31,6 +50,7 @@ export function toModelMessages(turns: readonly AnyTurn[]): StoredMessage[] {
     else out.push({ role, content: typeof content === "string" ? content : [...content] });
   };
   for (const turn of turns) {
+    if (turn.status === DROPPED_STATUS) continue;
     push("user", turn.user);
     for (const m of turn.reply) push(m.role, m.content);
   }
@@ -40,11 +60,31 @@ export function toModelMessages(turns: readonly AnyTurn[]): StoredMessage[] {
 
 const isToolUse = (b: Block) => b.type === "tool_use";
 const isToolResult = (b: Block) => b.type === "tool_result";
+// Server tools (web search, web fetch, code execution) run inside the API: the call
+// (`server_tool_use`) and its result (`web_search_tool_result`, ...) come back together
+// in one assistant message and must be sent back verbatim, as a pair.
+const isServerCall = (b: Block) => b.type === "server_tool_use";
+const isServerResult = (b: Block) => b.type !== "tool_result" && b.type.endsWith("_tool_result");
+const isBlankText = (b: Block) => b.type === "text" && String(b.text ?? "").trim() === "";
+
+/** An assistant message's blocks minus server calls and results that lost their partner, and blank texts. */
+function pairedServerBlocks(content: readonly Block[]): Block[] {
+  const calls = new Set(content.filter(isServerCall).map((b) => String(b.id)));
+  const answered = new Set(content.filter(isServerResult).map((b) => String(b.tool_use_id)));
+  return content.filter(
+    (b) =>
+      !isBlankText(b) &&
+      (!isServerCall(b) || answered.has(String(b.id))) &&
+      (!isServerResult(b) || calls.has(String(b.tool_use_id))),
+  );
+}
 
 /**
  * Makes an agent reply safe to store: it starts with an assistant message, every
  * tool_result answers a tool_use of the message before it, no tool_use is left
- * unanswered, and it ends with an assistant message.
+ * unanswered, server tool calls keep their results, and it ends with an assistant
+ * message. Consecutive assistant messages (a paused turn and its continuation) merge,
+ * as the API itself merges them.
  */
 export function sanitizeReply(reply: readonly StoredMessage[], stopText = "(stopped)"): StoredMessage[] {
   const out: StoredMessage[] = [];
@@ -52,8 +92,8 @@ export function sanitizeReply(reply: readonly StoredMessage[], stopText = "(stop
     const prev = out.at(-1);
     if (out.length === 0 && m.role !== "assistant") continue;
     if (m.role === "assistant") {
-      if (prev?.role === "assistant") continue;
-      out.push({ role: "assistant", content: blocks(m.content) });
+      if (prev?.role === "assistant") prev.content = [...blocks(prev.content), ...blocks(m.content)];
+      else out.push({ role: "assistant", content: blocks(m.content) });
       continue;
     }
     // A user message inside a reply carries tool results for the previous assistant message.
@@ -73,7 +113,9 @@ export function sanitizeReply(reply: readonly StoredMessage[], stopText = "(stop
     if (m.role !== "assistant") continue;
     const next = out[i + 1];
     const answered = new Set(next ? blocks(next.content).map((b) => String(b.tool_use_id)) : []);
-    const kept = blocks(m.content).filter((b) => !isToolUse(b) || answered.has(String(b.id)));
+    const kept = pairedServerBlocks(blocks(m.content)).filter(
+      (b) => !isToolUse(b) || answered.has(String(b.id)),
+    );
     m.content = kept.length > 0 ? kept : [{ type: "text", text: stopText }];
   }
   if (out.length === 0) out.push({ role: "assistant", content: [{ type: "text", text: stopText }] });
@@ -88,19 +130,58 @@ export function jsonBytes(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value), "utf8");
 }
 
-/** The final assistant text of a reply: what the user was shown. */
+/**
+ * What a reply shows the user: the text of its final assistant message. The loop
+ * builds the text the user reads with this, and a re-send of a stored reply uses it
+ * too, so both are the same string. Adjacent text blocks are concatenated as they
+ * are (a cited answer arrives as fragments of one sentence, split where a citation
+ * starts or ends); runs of text separated by other blocks (a tool or search call)
+ * are joined by a blank line. Web citations become Markdown links after the text
+ * they support.
+ */
 export function replyText(reply: readonly StoredMessage[]): string {
   for (let i = reply.length - 1; i >= 0; i--) {
     const m = reply[i]!;
-    if (m.role !== "assistant") continue;
-    const text = blocks(m.content)
-      .filter((b) => b.type === "text")
-      .map((b) => String(b.text))
-      .join("\n")
-      .trim();
-    if (text) return text;
+    if (m.role === "assistant") return blocksText(blocks(m.content));
   }
   return "";
+}
+
+function blocksText(content: readonly Block[]): string {
+  const runs: string[] = [];
+  let run: string | null = null;
+  for (const b of content) {
+    if (b.type === "text") run = (run ?? "") + String(b.text ?? "") + citationLinks(b);
+    else if (run !== null) {
+      runs.push(run);
+      run = null;
+    }
+  }
+  if (run !== null) runs.push(run);
+  return runs
+    .map((r) => r.trim())
+    .filter((r) => r !== "")
+    .join("\n\n");
+}
+
+// Markdown link parts: brackets in a title would end the link text; ")" or spaces in a URL would end the URL.
+const linkTitle = (s: string) => s.replace(/[[\]]/g, "").replace(/\s+/g, " ").trim();
+const URL_ESCAPES: Record<string, string> = { "(": "%28", ")": "%29" };
+const linkUrl = (s: string) => s.replace(/[()\s]/g, (c) => URL_ESCAPES[c] ?? "%20");
+
+/** " ([Title](url), ...)" for a text block's web search citations (one link per URL), or "". */
+function citationLinks(b: Block): string {
+  const citations = Array.isArray(b.citations) ? (b.citations as Block[]) : [];
+  const seen = new Set<string>();
+  const links: string[] = [];
+  for (const c of citations) {
+    if (c.type !== "web_search_result_location" || typeof c.url !== "string" || seen.has(c.url)) continue;
+    if (!/^https?:\/\//.test(c.url) || !URL.canParse(c.url)) continue;
+    seen.add(c.url);
+    const title = linkTitle(typeof c.title === "string" ? c.title : "") || new URL(c.url).hostname;
+    links.push(`[${title}](${linkUrl(c.url)})`);
+  }
+  return links.length > 0 ? ` (${links.join(", ")})` : "";
 }
 
 function truncateText(text: string, maxBytes: number): string {
@@ -152,24 +233,31 @@ export function historyBytes(turns: readonly Turn[]): number {
 }
 
 /**
- * Caps history on write: drops whole turns from the oldest end until both the
- * message count and the serialized size fit, so the stored history is always the
- * newest turns by update id. The newest turn always stays; if it alone is too
- * large it is compacted. The result never exceeds either limit.
+ * Caps history on write: when the message count or the serialized size goes over its
+ * cap, drops whole turns from the oldest end until both are at or under the low-water
+ * mark (`trimTo` of the caps, default 0.6), so the stored history is always the newest
+ * turns by update id and its start stays put for many turns between trims (see
+ * HistoryLimits.trimTo). The newest turn always stays; if it alone is too large it is
+ * compacted. The result never exceeds either cap.
  */
 export function capTurns(
   turns: readonly Turn[],
   limits: HistoryLimits,
-): { turns: Turn[]; messages: number; bytes: number; dropped: number } {
+): { turns: Turn[]; messages: number; bytes: number; dropped: number; trimmedThrough: number } {
   const sizes = turns.map(turnBytes);
   const counts = turns.map(turnMessageCount);
   let bytes = sizes.reduce((a, b) => a + b, 0);
   let messages = counts.reduce((a, b) => a + b, 0);
   let start = 0;
-  while (start < turns.length - 1 && (messages > limits.maxMessages || bytes > limits.maxBytes)) {
-    bytes -= sizes[start]!;
-    messages -= counts[start]!;
-    start++;
+  if (messages > limits.maxMessages || bytes > limits.maxBytes) {
+    const trimTo = Math.min(1, Math.max(0, limits.trimTo ?? TRIM_TO));
+    const lowMessages = Math.floor(limits.maxMessages * trimTo);
+    const lowBytes = Math.floor(limits.maxBytes * trimTo);
+    while (start < turns.length - 1 && (messages > lowMessages || bytes > lowBytes)) {
+      bytes -= sizes[start]!;
+      messages -= counts[start]!;
+      start++;
+    }
   }
   const kept = turns.slice(start);
   if (kept.length === 1 && (messages > limits.maxMessages || bytes > limits.maxBytes)) {
@@ -177,7 +265,13 @@ export function capTurns(
     bytes = jsonBytes(kept[0]);
     messages = turnMessageCount(kept[0]!);
   }
-  return { turns: kept, messages, bytes, dropped: start };
+  return {
+    turns: kept,
+    messages,
+    bytes,
+    dropped: start,
+    trimmedThrough: start > 0 ? turns[start - 1]!.updateId : 0,
+  };
 }
 
 /**

@@ -2,6 +2,7 @@ import { Timestamp } from "@google-cloud/firestore";
 import { z } from "zod";
 import type { MetricsSnapshot } from "../observability/metrics.js";
 import type { DocIO } from "./firestore.js";
+import type { Op } from "./op.js";
 
 const ReportSchema = z.object({
   instance: z.string(),
@@ -21,9 +22,10 @@ const REPORT_TTL_MS = 24 * 3600_000;
 export class MetricsReports {
   constructor(private readonly io: DocIO) {}
 
-  async publish(instance: string, snapshot: MetricsSnapshot, now = Date.now()): Promise<void> {
-    await this.io.commit((batch) =>
-      batch.set(this.io.ref("metrics", instance), {
+  async publish(instance: string, snapshot: MetricsSnapshot, op: Op): Promise<void> {
+    const now = op.deadline.clock.now();
+    await this.io.commit(op, (writes) =>
+      writes.set(this.io.ref("metrics", instance), {
         instance,
         at: Timestamp.fromMillis(now),
         snapshot,
@@ -33,15 +35,16 @@ export class MetricsReports {
   }
 
   /** Reports written in the last `windowMs` (instances that stopped reporting drop out). */
-  async recent(windowMs: number, now = Date.now()): Promise<MetricsReport[]> {
+  async recent(windowMs: number, op: Op): Promise<MetricsReport[]> {
+    const now = op.deadline.clock.now();
     const q = this.io.deps
       .db()
       .collection(this.io.deps.names.metrics)
       .where("at", ">=", Timestamp.fromMillis(now - windowMs));
-    const snap = await this.io.query("recent metrics reports", q);
+    const snap = await this.io.query("recent metrics reports", q, op);
     const out: MetricsReport[] = [];
     for (const d of snap.docs) {
-      const r = this.io.parse(d, ReportSchema).doc.value;
+      const r = this.io.parse(d, ReportSchema, op.log).doc.value;
       if (r)
         out.push({
           instance: r.instance,

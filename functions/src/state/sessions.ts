@@ -1,10 +1,11 @@
-import { Timestamp } from "@google-cloud/firestore";
-import type { Tally } from "../observability/turn-stats.js";
+import { Timestamp, type WriteResult } from "@google-cloud/firestore";
 import type { L1Cache, Versioned } from "./cache.js";
-import { StoreError } from "./errors.js";
-import { casWrite, type DocIO } from "./firestore.js";
+import type { Effect } from "./claims.js";
+import { casWrite, type DocIO, type Writes } from "./firestore.js";
 import { jsonBytes } from "./history.js";
-import { type Session, type SessionChange, SessionSchema, type SettingValue } from "./schemas.js";
+import type { Op } from "./op.js";
+import { type Session, type SessionChange, SessionSchema, type SettingValue, type Usage } from "./schemas.js";
+import { chargeFor } from "./spend.js";
 
 export const SESSION_HISTORY_LIMIT = 20;
 
@@ -14,49 +15,55 @@ export function activeSkillId(session: Versioned<Session>): string | null {
   return typeof id === "string" ? id : null;
 }
 
+/** A turn's charge to its user's session, written in another store's commit (TurnStore.answer). */
+export interface SessionCharge {
+  /** Adds the write; returns its index among the commit's writes. */
+  write(writes: Writes): number;
+  committed(result: WriteResult): void;
+  /** The commit failed or its outcome is unknown: L1 must not keep a copy Firestore may have moved past. */
+  failed(): void;
+}
+
 export interface SessionOptions {
-  maxAttempts: number;
-  now?: () => number;
+  now: () => number;
 }
 
 /**
- * Per-user sessions: versioned settings with a bounded change log.
+ * Per-user sessions: versioned settings with a bounded change log (ops can read
+ * who changed what, and when, in the console).
  *
  * Changes are field-level (`update` of `settings.<name>` paths, never a
  * whole-document read-modify-write) and guarded by a lastUpdateTime
  * precondition, so concurrent changes on any number of instances serialise:
  * each commit bumps `version` by exactly one and appends its change record.
- * Usage counters are server-side increments (see ConversationStore) and never
+ * Usage counters are server-side increments (see TurnStore) and never
  * conflict with settings.
  */
 export class SessionStore {
-  private readonly now: () => number;
-
   constructor(
     private readonly io: DocIO,
     private readonly cache: L1Cache,
     private readonly options: SessionOptions,
-  ) {
-    this.now = options.now ?? Date.now;
-  }
+  ) {}
 
   private key(userId: number): string {
     return `sessions/${userId}`;
   }
 
-  load(userId: number, tally?: Tally): Promise<Versioned<Session>> {
+  load(userId: number, op: Op): Promise<Versioned<Session>> {
     return this.cache.load(this.key(userId), () =>
-      this.io.get(this.io.ref("sessions", userId), SessionSchema, tally),
+      this.io.get(this.io.ref("sessions", userId), SessionSchema, op),
     );
   }
 
+  /** Fills L1 from a snapshot read elsewhere (warm-up); never replaces a newer entry. */
   prime(userId: number, doc: Versioned<Session>, bytes: number): void {
-    this.cache.set(this.key(userId), doc, bytes);
+    this.cache.setIfNewer(this.key(userId), doc, bytes);
   }
 
   /** A fresh read (e.g. for /stats, where counters must be current). */
-  async read(userId: number): Promise<Versioned<Session>> {
-    const { doc, bytes } = await this.io.get(this.io.ref("sessions", userId), SessionSchema);
+  async read(userId: number, op: Op): Promise<Versioned<Session>> {
+    const { doc, bytes } = await this.io.get(this.io.ref("sessions", userId), SessionSchema, op);
     return this.cache.set(this.key(userId), doc, bytes);
   }
 
@@ -67,108 +74,101 @@ export class SessionStore {
       version: 0,
       history: [],
       usage: SessionSchema.shape.usage.parse(undefined),
+      spendMicroUsd: SessionSchema.shape.spendMicroUsd.parse(undefined),
       blocked: false,
-      updatedAt: Timestamp.fromMillis(this.now()),
+      updatedAt: Timestamp.fromMillis(this.options.now()),
     };
   }
 
   /**
-   * Applies setting changes computed from the current session. Returns the
-   * committed session; no write when nothing changes.
+   * A settings change as the effect of a command's claim (the change and the
+   * command's answer commit together). `compute` sees the current session; the
+   * change is computed again from a fresh read after a lost race. No write when
+   * nothing changes.
    */
-  async change(
+  change(
     userId: number,
     compute: (current: Readonly<Session>) => Record<string, SettingValue>,
-  ): Promise<Versioned<Session>> {
-    for (let attempt = 0; attempt < this.options.maxAttempts; attempt++) {
-      // Settings changes are rare (/skill): always start from a fresh read, because
-      // usage increments move the document's update time on every turn.
-      const base = await this.read(userId);
-      const current = (base.value as Session | null) ?? this.empty(userId);
-      const wanted = compute(current);
-      const changes: SessionChange["changes"] = {};
-      for (const [name, to] of Object.entries(wanted)) {
-        const from = current.settings[name] ?? null;
-        if (from !== to) changes[name] = { from, to };
-      }
-      if (Object.keys(changes).length === 0) return base;
-      const ok = await this.commit(userId, base, current, changes);
-      if (ok) return ok;
-    }
-    throw new StoreError("conflict", `session ${userId}: too much contention`, { transient: true });
-  }
-
-  private async commit(
-    userId: number,
-    base: Versioned<Session>,
-    current: Session,
-    changes: SessionChange["changes"],
-  ): Promise<Versioned<Session> | null> {
-    const at = Timestamp.fromMillis(this.now());
-    const version = current.version + 1;
-    const record: SessionChange = { version, at, changes };
-    const history = [...current.history, record].slice(-SESSION_HISTORY_LIMIT);
-    const settings = { ...current.settings };
-    const fields: Record<string, unknown> = { version, history, updatedAt: at };
-    for (const [name, { to }] of Object.entries(changes)) {
-      settings[name] = to;
-      fields[`settings.${name}`] = to;
-    }
-    const next: Session = { ...current, settings, version, history, updatedAt: at };
-    const ref = this.io.ref("sessions", userId);
-    try {
-      const [result] = await this.io.commit((batch) => {
-        if (!base.exists || !base.value) casWrite(batch, ref, base, { ...next });
-        else batch.update(ref, fields, { lastUpdateTime: base.updateTime! });
-      });
-      const doc: Versioned<Session> = { value: next, updateTime: result!.writeTime, exists: true };
-      return this.cache.set(this.key(userId), doc, jsonBytes(next));
-    } catch (err) {
-      this.cache.delete(this.key(userId));
-      if (err instanceof StoreError && err.kind === "precondition") {
-        this.io.deps.metrics.inc("tx_conflicts");
-        return null;
-      }
-      throw err;
-    }
-  }
-
-  /** Sets settings to the given values (a normal, versioned change). */
-  set(userId: number, values: Record<string, SettingValue>): Promise<Versioned<Session>> {
-    return this.change(userId, () => values);
+  ): Effect & { result(): Readonly<Session> } {
+    let base: Versioned<Session> | null = null;
+    let next: Session | null = null;
+    let fields: Record<string, unknown> = {};
+    let at = -1;
+    return {
+      prepare: async (_n, op) => {
+        // Always a fresh read: usage increments move the document's update time on every turn.
+        base = await this.read(userId, op);
+        const current = (base.value as Session | null) ?? this.empty(userId);
+        const changes: SessionChange["changes"] = {};
+        for (const [name, to] of Object.entries(compute(current))) {
+          const from = current.settings[name] ?? null;
+          if (from !== to) changes[name] = { from, to };
+        }
+        next = null;
+        if (Object.keys(changes).length === 0) return;
+        const at = Timestamp.fromMillis(this.options.now());
+        const version = current.version + 1;
+        const history = [...current.history, { version, at, changes }].slice(-SESSION_HISTORY_LIMIT);
+        const settings = { ...current.settings };
+        fields = { version, history, updatedAt: at };
+        for (const [name, { to }] of Object.entries(changes)) {
+          settings[name] = to;
+          fields[`settings.${name}`] = to;
+        }
+        next = { ...current, settings, version, history, updatedAt: at };
+      },
+      write: (writes) => {
+        if (!next || !base) return;
+        const ref = this.io.ref("sessions", userId);
+        at =
+          !base.exists || !base.value
+            ? casWrite(writes, ref, base, { ...next })
+            : writes.update(ref, fields, { lastUpdateTime: base.updateTime! });
+      },
+      committed: (results) => {
+        if (next && at >= 0) {
+          this.cache.set(
+            this.key(userId),
+            { value: next, updateTime: results[at]!.writeTime, exists: true },
+            jsonBytes(next),
+          );
+        }
+      },
+      failed: () => this.cache.delete(this.key(userId)),
+      result: () => next ?? (base?.value as Session | null) ?? this.empty(userId),
+    };
   }
 
   /**
-   * Undoes the last `steps` changes by applying their `from` values, as a new
-   * version (history is never rewritten, so a rollback can itself be rolled back).
+   * A turn's usage and spend (state/spend.ts), to write in the commit that stores its
+   * reply. After that commit, L1's copy of the session is advanced by exactly those
+   * increments (so this instance's next budget check sees the turn's spend without a
+   * read); after a failed or ambiguous commit, the copy is dropped.
    */
-  rollback(userId: number, steps = 1): Promise<Versioned<Session>> {
-    return this.change(userId, (current) => {
-      const undo = current.history.slice(-steps).reverse();
-      if (undo.length < steps) {
-        throw new StoreError("invalid_argument", `only ${current.history.length} changes can be rolled back`);
-      }
-      const values: Record<string, SettingValue> = {};
-      for (const record of undo)
-        for (const [name, { from }] of Object.entries(record.changes)) values[name] = from;
-      return values;
-    });
-  }
-
-  /** An immutable snapshot of the session (deep-frozen; safe to keep). */
-  async snapshot(userId: number): Promise<Readonly<Session>> {
-    const doc = await this.load(userId);
-    return (doc.value as Session | null) ?? Object.freeze(this.empty(userId));
+  charge(userId: number, usage: Partial<Usage> | undefined): SessionCharge {
+    const key = this.key(userId);
+    const known = this.cache.peek<Session>(key)?.value ?? null;
+    const charge = chargeFor(userId, usage, this.options.now(), known);
+    return {
+      write: (writes) => writes.merge(this.io.ref("sessions", userId), charge.fields),
+      committed: (result) =>
+        this.cache.advance<Session>(key, (doc) => {
+          if (doc.exists && !doc.value) return null; // an invalid document: read it again
+          const value = charge.apply(doc.value ?? this.empty(userId), result.writeTime);
+          return { doc: { value, updateTime: result.writeTime, exists: true }, bytes: jsonBytes(value) };
+        }),
+      failed: () => this.cache.delete(key),
+    };
   }
 
   /** Marks a user who blocked the bot, so warm-up skips them (no version bump: not a setting). */
-  async markBlocked(userId: number): Promise<void> {
-    await this.io.commit((batch) =>
-      batch.set(
-        this.io.ref("sessions", userId),
-        { userId, blocked: true, updatedAt: Timestamp.now() },
-        { merge: true },
-      ),
+  async markBlocked(userId: number, op: Op): Promise<void> {
+    await this.io.commit(op, (writes) =>
+      writes.merge(this.io.ref("sessions", userId), {
+        userId,
+        blocked: true,
+        updatedAt: Timestamp.fromMillis(this.options.now()),
+      }),
     );
     this.cache.delete(this.key(userId));
   }

@@ -1,7 +1,7 @@
-import type { Tally } from "../observability/turn-stats.js";
 import type { L1Cache, Versioned } from "./cache.js";
 import type { DocIO } from "./firestore.js";
 import { jsonBytes } from "./history.js";
+import type { Op } from "./op.js";
 import { type Skill, SkillSchema } from "./schemas.js";
 
 /** Used when Firestore has no skills yet, so a fresh deployment still answers. */
@@ -24,12 +24,12 @@ export class SkillStore {
     private readonly cache: L1Cache,
   ) {}
 
-  private async readAll(tally?: Tally): Promise<{ doc: Versioned<Skill[]>; bytes: number }> {
+  private async readAll(op: Op): Promise<{ doc: Versioned<Skill[]>; bytes: number }> {
     const collection = this.io.deps.db().collection(this.io.deps.names.skills);
-    const snap = await this.io.query("list skills", collection, tally);
+    const snap = await this.io.query("list skills", collection, op);
     const skills: Skill[] = [];
     for (const d of snap.docs) {
-      const parsed = this.io.parse(d, SkillSchema).doc.value;
+      const parsed = this.io.parse(d, SkillSchema, op.log).doc.value;
       if (parsed) skills.push({ ...(parsed as Skill), id: d.id });
     }
     if (skills.length === 0) skills.push(DEFAULT_SKILL);
@@ -37,19 +37,19 @@ export class SkillStore {
     return { doc: { value: skills, updateTime: null, exists: true }, bytes: jsonBytes(skills) };
   }
 
-  async list(tally?: Tally): Promise<readonly Readonly<Skill>[]> {
-    const doc = await this.cache.load(KEY, () => this.readAll(tally));
+  async list(op: Op): Promise<readonly Readonly<Skill>[]> {
+    const doc = await this.cache.load(KEY, () => this.readAll(op));
     return doc.value ?? [DEFAULT_SKILL];
   }
 
   /** The skill with this id, or the first (default) skill. */
-  async resolve(id: string | null | undefined, tally?: Tally): Promise<Readonly<Skill>> {
-    const skills = await this.list(tally);
+  async resolve(id: string | null | undefined, op: Op): Promise<Readonly<Skill>> {
+    const skills = await this.list(op);
     return skills.find((s) => s.id === id) ?? skills.find((s) => s.id === DEFAULT_SKILL.id) ?? skills[0]!;
   }
 
-  async warm(): Promise<number> {
+  async warm(op: Op): Promise<number> {
     this.cache.delete(KEY);
-    return (await this.list()).length;
+    return (await this.list(op)).length;
   }
 }

@@ -37,6 +37,15 @@ const plain: Renderer = {
   quote: (lines) => lines.map((l) => `> ${l}`).join("\n"),
 };
 
+/**
+ * A user-chosen value placed into one of our Markdown texts (i18n/catalogue.ts does it for
+ * every such value), shown literally: Markdown escaped, and a zero-width space after every
+ * "." and ":" so Telegram's own link detection finds no URL or domain in it either.
+ */
+export function escapeMarkdown(s: string): string {
+  return s.replace(/[\\`*_[\]()~>#+\-=|{}!<]/g, "\\$&").replace(/[.:]/g, "$&\u200b");
+}
+
 export function markdownToTelegramHtml(md: string): string {
   return render(md, html);
 }

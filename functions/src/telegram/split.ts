@@ -97,6 +97,14 @@ function scanFences(text: string): FenceLine[] {
   return fences;
 }
 
+/**
+ * Language of the fenced code block open at `pos` in `text` ("" when it has none), or
+ * null outside code: where a slice starting at `pos` must reopen the fence to render.
+ */
+export function openFenceBefore(text: string, pos: number): string | null {
+  return openFenceAt(scanFences(text), pos);
+}
+
 /** Language of the fenced block open at `pos` (counting only fence lines that end by then), or null. */
 function openFenceAt(fences: readonly FenceLine[], pos: number): string | null {
   let open: string | null = null;

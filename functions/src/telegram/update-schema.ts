@@ -22,16 +22,35 @@ export const UpdateSchema = z.looseObject({
   edited_message: Message.optional(),
   channel_post: Message.optional(),
   callback_query: z.looseObject({ id: z.string(), from: User }).optional(),
+  /** Telegram's stop button on a draft (Bot API: sendMessageDraft can_stop). */
+  stopped_message_generation: z
+    .looseObject({ chat: Chat, draft_id: z.number().int(), message_thread_id: z.number().int().optional() })
+    .optional(),
 });
 export type ValidUpdate = z.infer<typeof UpdateSchema>;
 
 /** The chat an update belongs to (for the per-chat queue and log ids), if any. */
 export function updateIds(u: ValidUpdate): { chatId?: number; userId?: number } {
   const m = u.message ?? u.edited_message ?? u.channel_post;
-  return { chatId: m?.chat.id, userId: m?.from?.id ?? u.callback_query?.from.id };
+  return {
+    chatId: m?.chat.id ?? u.stopped_message_generation?.chat.id,
+    userId: m?.from?.id ?? u.callback_query?.from.id,
+  };
 }
 
-/** What this bot answers: messages (text and others, to say it reads only text). */
+/** What this bot answers: messages, and the stop button on its drafts. */
 export function isHandled(u: ValidUpdate): boolean {
-  return u.message !== undefined && u.message.from !== undefined;
+  return (
+    (u.message !== undefined && u.message.from !== undefined) || u.stopped_message_generation !== undefined
+  );
+}
+
+/**
+ * A request to stop a generation (/stop, or the stop button on a draft). It must not
+ * wait in the chat's queue behind the very turn it stops.
+ */
+export function isStop(u: ValidUpdate): boolean {
+  if (u.stopped_message_generation) return true;
+  const text = u.message?.text ?? "";
+  return /^\/stop(@\w+)?(\s|$)/i.test(text);
 }

@@ -1,11 +1,13 @@
 import { Firestore } from "@google-cloud/firestore";
-import { type App, type AppEdges, createApp } from "../../src/app.js";
-import { type ConfigSource, parseConfig } from "../../src/config.js";
-import { type FakeAnthropic, startFakeAnthropic } from "../../src/devtools/fake-anthropic.js";
-import { type FakeTelegram, startFakeTelegram } from "../../src/devtools/fake-telegram.js";
+import { type FakeAnthropic, startFakeAnthropic } from "../../devtools/fake-anthropic.js";
+import { type FakeTelegram, startFakeTelegram } from "../../devtools/fake-telegram.js";
+import { type AdminApp, type App, type AppEdges, createAdminApp, createApp } from "../../src/app.js";
+import { type ConfigSource, parseAdminConfig, parseConfig } from "../../src/config.js";
 import { Metrics } from "../../src/observability/metrics.js";
+import type { Clock } from "../../src/timeouts.js";
+import { FaultyIO } from "./faulty-io.js";
 import { emulatorClient, requireEmulator, uniquePrefix } from "./firestore.js";
-import { captureLogs } from "./logs.js";
+import { type CapturedLog, captureLogs } from "./logs.js";
 
 export const SECRET = "in-process-secret";
 
@@ -45,8 +47,12 @@ export async function inProcessApp(
     tuning?: AppEdges["tuning"];
     prefix?: string;
     createMessage?: AppEdges["createMessage"];
+    clock?: Clock;
+    /** Inject a FaultyIO as the Firestore edge (available as `faulty` on the result). */
+    faulty?: boolean;
+    scheduleAlbumCheck?: AppEdges["scheduleAlbumCheck"];
   } = {},
-): Promise<App & { lines: ReturnType<typeof captureLogs>["lines"]; metricsRegistry: Metrics }> {
+): Promise<App & { lines: CapturedLog[]; metricsRegistry: Metrics; faulty?: FaultyIO }> {
   const { log, lines } = captureLogs("debug");
   const db = opts.db ?? emulatorClient();
   const config = parseConfig({
@@ -60,14 +66,30 @@ export async function inProcessApp(
     WARMUP_SESSIONS: 0,
     ...opts.config,
   });
+  const holder: { io?: FaultyIO } = {};
   const app = await createApp(config, {
     db: () => db,
     log,
     metrics: new Metrics(),
     tuning: opts.tuning,
     createMessage: opts.createMessage,
+    clock: opts.clock,
+    warmup: false,
+    // Album checks are recorded, never sent to Cloud Tasks, unless a test drives them.
+    scheduleAlbumCheck: opts.scheduleAlbumCheck ?? (async () => {}),
+    ...(opts.faulty ? { io: FaultyIO.factory(holder) } : {}),
   });
-  return Object.assign(app, { lines });
+  return Object.assign(app, { lines, faulty: holder.io });
+}
+
+/** The admin (metrics) function in process: given only its own secret, like in production. */
+export async function inProcessAdmin(prefix: string, adminSecret: string): Promise<AdminApp> {
+  const { log } = captureLogs("debug");
+  const db = emulatorClient();
+  return createAdminApp(parseAdminConfig({ ADMIN_SECRET: adminSecret, COLLECTION_PREFIX: prefix }), {
+    db: () => db,
+    log,
+  });
 }
 
 export const request = (body: unknown, secret = SECRET) => ({

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import type { FakeAnthropic } from "../../src/devtools/fake-anthropic.js";
-import type { FakeTelegram } from "../../src/devtools/fake-telegram.js";
+import type { FakeAnthropic } from "../../devtools/fake-anthropic.js";
+import type { FakeTelegram } from "../../devtools/fake-telegram.js";
 
 export interface Fakes {
   telegram: FakeTelegram;

@@ -50,6 +50,33 @@ describe("config", () => {
     expect(msg).not.toContain("no-colon-here");
   });
 
+  it("budgets are decimal USD (0 = no limit, the default), admins a list of ids, web search off by default", () => {
+    const d = parseConfig(base);
+    expect(d).toMatchObject({
+      USER_DAILY_BUDGET_USD: 0,
+      USER_MONTHLY_BUDGET_USD: 0,
+      ADMIN_USER_IDS: [],
+      WEB_SEARCH_MAX_USES: 0,
+    });
+    const c = parseConfig({
+      ...base,
+      USER_DAILY_BUDGET_USD: "0.25",
+      USER_MONTHLY_BUDGET_USD: "5",
+      ADMIN_USER_IDS: "10, 20",
+      WEB_SEARCH_MAX_USES: "3",
+    });
+    expect(c).toMatchObject({
+      USER_DAILY_BUDGET_USD: 0.25,
+      USER_MONTHLY_BUDGET_USD: 5,
+      ADMIN_USER_IDS: [10, 20],
+      WEB_SEARCH_MAX_USES: 3,
+    });
+    expect(() => parseConfig({ ...base, USER_DAILY_BUDGET_USD: "-1" })).toThrow(/USER_DAILY_BUDGET_USD/);
+    expect(() => parseConfig({ ...base, USER_MONTHLY_BUDGET_USD: "five" })).toThrow(
+      /USER_MONTHLY_BUDGET_USD/,
+    );
+  });
+
   it("is read lazily, once", () => {
     let reads = 0;
     const get = lazyConfig(() => {

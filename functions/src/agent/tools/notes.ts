@@ -3,6 +3,7 @@ import { defineTool } from "./tool.js";
 
 export const notes = defineTool({
   name: "notes",
+  perUser: true,
   description:
     "The user's personal notes, kept across conversations. action=save stores `text`; " +
     "action=list returns all notes with their ids; action=delete removes the note with `id`.",

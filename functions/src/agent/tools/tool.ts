@@ -1,12 +1,12 @@
 import type { z } from "zod";
 import type { Logger } from "../../observability/logger.js";
-import type { NotesStore } from "../../state/notes.js";
+import type { UserNotes } from "../../state/notes.js";
 
 /** What a tool may use: the ids of the turn and the stores it is allowed to touch. */
 export interface ToolContext {
   userId: number;
   chatId: number;
-  notes: NotesStore;
+  notes: UserNotes;
   now: () => Date;
   log: Logger;
 }
@@ -20,6 +20,8 @@ export interface AgentTool<S extends z.ZodType = z.ZodType> {
   name: string;
   description: string;
   input: S;
+  /** Reads or writes the speaker's private data: offered only in private chats. */
+  perUser?: boolean;
   run(input: z.output<S>, ctx: ToolContext): Promise<string>;
 }
 

@@ -1,14 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { startFakeTelegram } from "../../../src/devtools/fake-telegram.js";
+import { startFakeTelegram } from "../../../devtools/fake-telegram.js";
+import { RECEIPT_FLUSH_MS } from "../../../src/state/receipts.js";
+import { LEASE_MARGIN_MS, REQUEST_BUDGET_MS } from "../../../src/timeouts.js";
 import { firestoreAt, inProcessApp, randomPortFakes, request } from "../../support/app.js";
+import { ManualClock } from "../../support/clock.js";
 import { storedConversation, textUpdate } from "../../support/e2e.js";
 import { useFakes } from "../../support/fakes.js";
 import { emulatorClient, uid, uniquePrefix } from "../../support/firestore.js";
-import { startTcpProxy } from "../../support/tcp-proxy.js";
+import { heldModel, until } from "../../support/model.js";
 
 const { telegram, anthropic } = useFakes(randomPortFakes);
 
-const [host, port] = (process.env.FIRESTORE_EMULATOR_HOST ?? "127.0.0.1:8080").split(":");
+// Instances are separate processes with their own clocks; all start at the same time.
+const PAST_LEASE = REQUEST_BUDGET_MS + LEASE_MARGIN_MS + 1;
+
+async function claimOf(prefix: string, updateId: number) {
+  return (await emulatorClient().collection(`${prefix}updates`).doc(String(updateId)).get()).data();
+}
 
 describe("faults, in process (real Firestore emulator, real SDK clients, loopback fakes)", () => {
   it("Firestore unavailable: 503, nothing half-written; the redelivery is answered exactly once", async () => {
@@ -16,7 +24,7 @@ describe("faults, in process (real Firestore emulator, real SDK clients, loopbac
     // An instance whose Firestore endpoint refuses connections (port 1 on loopback).
     const down = await inProcessApp(
       { telegram, anthropic },
-      { db: firestoreAt("127.0.0.1:1"), prefix, tuning: { deadlineMs: { read: 700, commit: 1_500 } } },
+      { db: firestoreAt("127.0.0.1:1"), prefix, tuning: { callMs: { read: 700, commit: 1_500 } } },
     );
     const chat = uid();
     const update = textUpdate(chat, "while storage is down");
@@ -24,9 +32,8 @@ describe("faults, in process (real Firestore emulator, real SDK clients, loopbac
     expect(first.status).toBe(503);
     expect(anthropic.requests).toHaveLength(0);
     expect(telegram.calls.filter((c) => c.method === "sendMessage")).toHaveLength(0);
-    const db = emulatorClient();
-    expect((await db.collection(`${prefix}updates`).doc(String(update.update_id)).get()).exists).toBe(false);
-    expect((await db.collection(`${prefix}conversations`).doc(String(chat)).get()).exists).toBe(false);
+    expect(await claimOf(prefix, update.update_id)).toBeUndefined();
+    expect(await storedConversation(chat, prefix)).toBeUndefined();
     expect(down.lines.some((l) => l.severity === "WARNING" && l.kind === "unavailable")).toBe(true);
 
     // Telegram redelivers; Firestore is reachable again (here: from the next instance).
@@ -38,59 +45,138 @@ describe("faults, in process (real Firestore emulator, real SDK clients, loopbac
     await Promise.all([down.shutdown().catch(() => {}), up.shutdown()]);
   });
 
-  it("dies before persisting (model answered): redelivery after the lease completes the turn once", async () => {
+  it("the reply cannot be stored: the claim is released and the redelivery resumes at once", async () => {
     const prefix = uniquePrefix();
+    const clock = new ManualClock();
+    const a = await inProcessApp({ telegram, anthropic }, { prefix, clock, faulty: true });
     const chat = uid();
-    const update = textUpdate(chat, "survive a crash [[slow:500]]");
-    // The doomed instance has its own network: cutting it is the process dying.
-    const proxy = await startTcpProxy({ host: host!, port: Number(port) });
-    const deadTelegram = await startFakeTelegram();
-    const doomed = await inProcessApp(
-      { telegram: deadTelegram, anthropic },
-      {
-        prefix,
-        db: firestoreAt(proxy.address),
-        tuning: { leaseMs: 300, deadlineMs: { read: 500, commit: 500 } },
-      },
+    const update = textUpdate(chat, "store me later");
+    // Every attempt to store the reply fails (3 = the transient budget); releasing works.
+    a.faulty!.inject(
+      { kind: "fail" },
+      { times: 3, when: (paths) => paths.some((p) => p.includes("sessions/")) },
     );
-    // Never awaited: a dead process answers nobody (it goes on retrying its dead network).
-    void doomed.webhook(request(update)).catch(() => {});
-    await telegram.waitFor(() => anthropic.requestsContaining("survive a crash").length === 1);
-    await Promise.all([proxy.down(), deadTelegram.close()]); // dies while the model answers
-    await new Promise((r) => setTimeout(r, 400)); // lease (300 ms) has expired
-    const survivor = await inProcessApp({ telegram, anthropic }, { prefix });
-    expect((await survivor.webhook(request(update))).status).toBe(200);
-    // Nothing was persisted before the death, so the model is called again (at-least-once
-    // model call in this window); the user gets exactly one reply and one stored turn.
-    expect(anthropic.requestsContaining("survive a crash")).toHaveLength(2);
-    expect(telegram.messagesTo(chat)).toHaveLength(1);
+    expect((await a.webhook(request(update))).status).toBe(503);
+    expect((await claimOf(prefix, update.update_id))!.state).toBe("released");
+    expect(telegram.messagesTo(chat)).toHaveLength(0);
+    // No lease to wait out: the clock has not moved, another instance resumes the turn now.
+    const b = await inProcessApp({ telegram, anthropic }, { prefix, clock });
+    expect((await b.webhook(request(update))).status).toBe(200);
+    expect(telegram.messagesTo(chat).map((m) => m.text)).toEqual(["echo: store me later"]);
+    // The model ran twice (nothing of the first run was kept); the user saw one reply.
+    expect(anthropic.requestsContaining("store me later")).toHaveLength(2);
     const conv = await storedConversation(chat, prefix);
     expect(conv!.turns).toHaveLength(1);
     expect(conv!.turns[0]!.status).toBe("done");
-    expect((await survivor.webhook(request(update))).status).toBe(200);
-    expect(telegram.messagesTo(chat)).toHaveLength(1);
   });
 
-  it("dies after persisting, before replying: redelivery re-sends the stored reply, no second model call", async () => {
+  it("Firestore gone after the model answered: the user still gets the answer, with a note", async () => {
+    const prefix = uniquePrefix();
+    const a = await inProcessApp({ telegram, anthropic }, { prefix, faulty: true });
+    const chat = uid();
+    const update = textUpdate(chat, "answer anyway");
+    // The claim + message commit (2 documents) passes; storing the reply (3 documents)
+    // and releasing the claim (1 document) fail, 3 attempts each.
+    a.faulty!.inject({ kind: "fail" }, { times: 6, when: (paths) => paths.length !== 2 });
+    expect((await a.webhook(request(update))).status).toBe(200);
+    const [sent] = telegram.messagesTo(chat).map((m) => String(m.text));
+    expect(sent).toContain("echo: answer anyway");
+    expect(sent).toContain("couldn't save this exchange");
+    expect(
+      a.lines.some(
+        (l) => l.severity === "ERROR" && l.message === "turn not persisted; answering without storing it",
+      ),
+    ).toBe(true);
+  });
+
+  it("a stale owner is fenced: after a takeover it neither stores nor sends its late answer", async () => {
+    const prefix = uniquePrefix();
+    const slow = heldModel("late answer");
+    const a = await inProcessApp(
+      { telegram, anthropic },
+      { prefix, createMessage: slow.createMessage, clock: new ManualClock() },
+    );
+    const chat = uid();
+    const update = textUpdate(chat, "who answers?");
+    const first = a.webhook(request(update));
+    await until(() => slow.calls.length === 1, "A reached the model");
+    // A is stuck (a paused process). B's clock runs past A's lease and B takes the turn over.
+    const bClock = new ManualClock();
+    const b = await inProcessApp({ telegram, anthropic }, { prefix, clock: bClock });
+    expect((await b.webhook(request(update))).status).toBe(503); // lease live: in flight
+    bClock.advance(PAST_LEASE);
+    expect((await b.webhook(request(update))).status).toBe(200);
+    expect(telegram.messagesTo(chat).map((m) => m.text)).toEqual(["echo: who answers?"]);
+    // A wakes up with its answer: its commit is fenced, it sends nothing, it answers 200.
+    slow.release();
+    expect((await first).status).toBe(200);
+    expect(telegram.messagesTo(chat)).toHaveLength(1);
+    expect(a.lines.some((l) => l.severity === "WARNING" && String(l.message).includes("claim lost"))).toBe(
+      true,
+    );
+    expect((await storedConversation(chat, prefix))!.turns[0]!.reply).toEqual([
+      { role: "assistant", content: [{ type: "text", text: "echo: who answers?" }] },
+    ]);
+  });
+
+  it("a 90 s turn outlives Telegram's patience: redeliveries get 503 at once, no second turn, one reply", async () => {
+    const prefix = uniquePrefix();
+    const clock = new ManualClock();
+    const model = heldModel("worth the wait");
+    const a = await inProcessApp(
+      { telegram, anthropic },
+      { prefix, clock, createMessage: model.createMessage },
+    );
+    const b = await inProcessApp({ telegram, anthropic }, { prefix, clock });
+    const chat = uid();
+    const update = textUpdate(chat, "think for 90 s");
+    const first = a.webhook(request(update));
+    await until(() => model.calls.length === 1, "the turn reached the model");
+    // Telegram gave up on the first connection after ~60 s and redelivers, to A and to B.
+    clock.advance(60_000);
+    expect((await a.webhook(request(update))).status).toBe(503); // same instance: no read, no wait
+    expect((await b.webhook(request(update))).status).toBe(503); // other instance: one claim read
+    clock.advance(30_000);
+    model.release();
+    expect((await first).status).toBe(200); // Telegram no longer listens; the user has the reply
+    expect(telegram.messagesTo(chat).map((m) => m.text)).toEqual(["worth the wait"]);
+    // A knows it delivered; B must wait for A's delivery receipt (written off the request path).
+    expect((await a.webhook(request(update))).status).toBe(200);
+    expect((await b.webhook(request(update))).status).toBe(503);
+    clock.advance(RECEIPT_FLUSH_MS);
+    await a.state.background.drain();
+    expect((await b.webhook(request(update))).status).toBe(200);
+    expect(model.calls).toHaveLength(1);
+    expect(anthropic.requests).toHaveLength(0);
+    expect(telegram.messagesTo(chat)).toHaveLength(1);
+    expect((await claimOf(prefix, update.update_id))!.state).toBe("done");
+  });
+
+  it("died after storing the reply, before sending it: after the lease the reply is sent, no model call", async () => {
     const prefix = uniquePrefix();
     const chat = uid();
     const update = textUpdate(chat, "persisted then crashed");
-    const doomed = await inProcessApp({ telegram, anthropic }, { prefix, tuning: { leaseMs: 300 } });
-    // The doomed instance's reply never reaches Telegram, as if the process died there.
-    const remove = telegram.failWhen((m, p) => m === "sendMessage" && p.chat_id === chat, {
-      error_code: 400,
-      description: "Bad Request: chat not found",
-    });
-    const first = await doomed.webhook(request(update));
-    expect(first.status).toBe(500);
-    remove();
-    expect(anthropic.requestsContaining("persisted then crashed")).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 350));
-    const survivor = await inProcessApp({ telegram, anthropic }, { prefix });
-    expect((await survivor.webhook(request(update))).status).toBe(200);
+    // A's Bot API never answers (the process is dead from Telegram's point of view) and
+    // A's clock never moves, so A never gives up: it is simply gone.
+    const deadTelegram = await startFakeTelegram();
+    deadTelegram.handle("sendMessage", () => new Promise(() => {}));
+    const a = await inProcessApp({ telegram: deadTelegram, anthropic }, { prefix, clock: new ManualClock() });
+    void a.webhook(request(update));
+    // A stores the reply, then hangs in its send.
+    await until(
+      () => deadTelegram.callsFor("sendMessage").length + deadTelegram.pending("sendMessage") > 0,
+      "A is sending",
+    );
+    expect((await claimOf(prefix, update.update_id))!.state).toBe("answered");
+    const bClock = new ManualClock();
+    const b = await inProcessApp({ telegram, anthropic }, { prefix, clock: bClock });
+    expect((await b.webhook(request(update))).status).toBe(503); // A's lease: it may be sending
+    bClock.advance(PAST_LEASE);
+    expect((await b.webhook(request(update))).status).toBe(200);
     expect(anthropic.requestsContaining("persisted then crashed")).toHaveLength(1);
     expect(telegram.messagesTo(chat).map((m) => m.text)).toEqual(["echo: persisted then crashed"]);
-    expect((await survivor.webhook(request(update))).status).toBe(200);
+    expect((await b.webhook(request(update))).status).toBe(200);
     expect(telegram.messagesTo(chat)).toHaveLength(1);
+    await deadTelegram.close();
   });
 });

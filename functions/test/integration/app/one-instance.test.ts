@@ -1,20 +1,27 @@
 import { describe, expect, it } from "vitest";
-import { inProcessApp, randomPortFakes, request } from "../../support/app.js";
+import { modelFailureText } from "../../../src/agent/model-errors.js";
+import { DELIVERY_RESERVE_MS, REQUEST_BUDGET_MS } from "../../../src/timeouts.js";
+import { inProcessAdmin, inProcessApp, randomPortFakes, request } from "../../support/app.js";
+import { ManualClock } from "../../support/clock.js";
 import { storedConversation, textUpdate } from "../../support/e2e.js";
 import { useFakes } from "../../support/fakes.js";
 import { uid, uniquePrefix } from "../../support/firestore.js";
+import { heldModel, until } from "../../support/model.js";
 
 const { telegram, anthropic } = useFakes(randomPortFakes);
 
 describe("one instance (in process)", () => {
   it("a warm text turn: 0 reads before the model, 0 reads in total, 2 commits", async () => {
-    const app = await inProcessApp({ telegram, anthropic });
+    // A hand-driven clock: the receipts' flush timer cannot fire between the two turns.
+    const app = await inProcessApp({ telegram, anthropic }, { clock: new ManualClock() });
     const chat = uid();
     await app.webhook(request(textUpdate(chat, "cold")));
     await app.webhook(request(textUpdate(chat, "warm")));
     const turns = app.lines.filter((l) => l.message === "turn");
     expect(turns).toHaveLength(2);
-    expect(turns[1]!.firestore).toEqual({ reads: 0, writes: 5, commits: 2, reads_before_model: 0 });
+    // 2 round trips: claim + message (2 documents) before the model; reply + claim + usage and
+    // the first turn's delivery receipt (4) after it. Nothing but the claim precedes the model.
+    expect(turns[1]!.firestore).toEqual({ reads: 0, writes: 6, commits: 2, reads_before_model: 0 });
     for (const t of turns)
       expect(t).toMatchObject({ update_id: expect.any(Number), chat_id: chat, user_id: chat });
   });
@@ -80,17 +87,51 @@ describe("one instance (in process)", () => {
     ).toBe(true);
   });
 
-  it("every log line of a turn carries the update's ids; no secret is logged", async () => {
-    const app = await inProcessApp({ telegram, anthropic });
+  it("every log line a turn writes carries the update's ids, failures and retries included; no secret", async () => {
+    const app = await inProcessApp({ telegram, anthropic }, { faulty: true });
     const chat = uid();
+    await app.webhook(request(textUpdate(chat, "warm the chat up")));
     const u = textUpdate(chat, "trace me [[fail:529]]");
-    await app.webhook(request(u));
-    const turnLines = app.lines.filter((l) => l.update_id === u.update_id);
-    expect(turnLines.length).toBeGreaterThanOrEqual(2);
-    for (const l of turnLines) expect(l).toMatchObject({ chat_id: chat, user_id: chat });
+    // A Firestore retry inside the turn, a model failure, and a Bot API 429 on the reply.
+    app.faulty!.inject({ kind: "fail" }, { when: (paths) => paths.some((p) => p.includes("sessions/")) });
+    telegram.failNext("sendMessage", {
+      error_code: 429,
+      description: "Too Many Requests: retry after 99",
+      parameters: { retry_after: 99 },
+    });
+    const from = app.lines.length;
+    expect((await app.webhook(request(u))).status).toBe(503);
+    const during = app.lines.slice(from);
+    // Every line written while the update was handled: none may lack its ids.
+    expect(during.map((l) => l.message)).toEqual(
+      expect.arrayContaining([
+        "firestore retry",
+        "model call failed",
+        expect.stringMatching(/^reply not delivered/),
+      ]),
+    );
+    for (const l of during) {
+      expect(l, String(l.message)).toMatchObject({ update_id: u.update_id, chat_id: chat, user_id: chat });
+    }
     const all = JSON.stringify(app.lines);
     expect(all).not.toContain("in-process-token");
     expect(all).not.toContain("in-process-secret");
+  });
+
+  it("the request's deadline ends a model that is still working, in words, with time left to deliver", async () => {
+    const clock = new ManualClock();
+    const model = heldModel("too late");
+    const app = await inProcessApp({ telegram, anthropic }, { clock, createMessage: model.createMessage });
+    const chat = uid();
+    const turn = app.webhook(request(textUpdate(chat, "take forever")));
+    await until(() => model.calls.length === 1, "the turn reached the model");
+    clock.advance(REQUEST_BUDGET_MS - DELIVERY_RESERVE_MS - 1);
+    await Promise.resolve();
+    expect(telegram.messagesTo(chat)).toHaveLength(0);
+    clock.advance(1); // the model's share of the deadline is used up: it is aborted
+    expect((await turn).status).toBe(200);
+    expect(telegram.messagesTo(chat).map((m) => m.text)).toEqual([modelFailureText("en", "timeout")]);
+    expect(app.lines.some((l) => l.message === "model call failed" && l.failure === "timeout")).toBe(true);
   });
 
   it("metrics: instances publish snapshots; the admin view aggregates them (JSON and Prometheus)", async () => {
@@ -107,8 +148,9 @@ describe("one instance (in process)", () => {
     await a.webhook(request(textUpdate(uid(), "count a")));
     await b.webhook(request(textUpdate(uid(), "count b")));
     await Promise.all([a.state.background.drain(), b.state.background.drain()]);
-    // The admin function is a third instance that served no turn itself.
-    const admin = await inProcessApp({ telegram, anthropic }, { prefix, config });
+    // The admin function is a third instance that served no turn itself, and it runs
+    // without the bot token or the Anthropic key (it is given only ADMIN_SECRET).
+    const admin = await inProcessAdmin(prefix, config.ADMIN_SECRET);
     const denied = await admin.metrics({ method: "GET", header: () => undefined, body: undefined });
     expect(denied.status).toBe(401);
     const auth = (accept: string) => ({

@@ -1,15 +1,21 @@
 import { describe, expect, it } from "vitest";
+import type { SettingValue } from "../../../src/state/schemas.js";
 import { SESSION_HISTORY_LIMIT } from "../../../src/state/sessions.js";
-import { makeState, uid, uniquePrefix } from "../../support/firestore.js";
+import { makeState, type TestState, turn, uid, uniquePrefix } from "../../support/firestore.js";
+
+/** A settings change the way /skill makes it: the effect of a command's claim. */
+async function set(s: TestState, user: number, values: Record<string, SettingValue>) {
+  const effect = s.state.sessions.change(user, () => values);
+  await s.state.claims.openAnswered({ updateId: uid(), chatId: user, reply: "ok" }, s.op(), effect);
+  return effect.result();
+}
 
 describe("sessions on the Firestore emulator", () => {
   it("concurrent changes from 3 instances are all kept; versions strictly increase", async () => {
     const prefix = uniquePrefix();
     const instances = Array.from({ length: 3 }, () => makeState(prefix));
     const user = uid();
-    await Promise.all(
-      Array.from({ length: 9 }, (_, i) => instances[i % 3]!.state.sessions.set(user, { [`k${i}`]: i })),
-    );
+    await Promise.all(Array.from({ length: 9 }, (_, i) => set(instances[i % 3]!, user, { [`k${i}`]: i })));
     const snap = await instances[0]!.db.collection(`${prefix}sessions`).doc(String(user)).get();
     const data = snap.data()!;
     expect(Object.keys(data.settings).sort()).toEqual(Array.from({ length: 9 }, (_, i) => `k${i}`).sort());
@@ -23,47 +29,33 @@ describe("sessions on the Firestore emulator", () => {
     const prefix = uniquePrefix();
     const a = makeState(prefix);
     const user = uid();
-    await a.state.sessions.set(user, { activeSkill: "coder" });
-    const tasks = Array.from({ length: 5 }, async () => {
-      const updateId = uid();
-      await a.state.conversations.beginTurn(
-        { chatId: user, userId: user, updateId, user: [{ type: "text", text: "hi" }], ratePerMinute: 0 },
-        a.log,
-      );
-      await a.state.conversations.completeTurn(
-        {
-          chatId: user,
-          userId: user,
-          updateId,
-          reply: [{ role: "assistant", content: "ok" }],
-          status: "done",
-          usage: { inputTokens: 100, outputTokens: 10, costUsd: 0.001 },
-        },
-        a.log,
-      );
-    });
-    await Promise.all([...tasks, makeState(prefix).state.sessions.set(user, { lang: "en" })]);
-    const fresh = await a.state.sessions.read(user);
+    await set(a, user, { activeSkill: "coder" });
+    const tasks = Array.from({ length: 5 }, () => turn(a, user, user, uid(), "hi"));
+    await Promise.all([...tasks, set(makeState(prefix), user, { lang: "en" })]);
+    const fresh = await a.state.sessions.read(user, a.op());
     expect(fresh.value!.settings).toMatchObject({ activeSkill: "coder", lang: "en" });
     expect(fresh.value!.usage.messages).toBe(5);
-    expect(fresh.value!.usage.inputTokens).toBe(500);
+    expect(fresh.value!.usage.inputTokens).toBe(50);
   });
 
-  it("rollback restores earlier values as a new version; the change log is bounded", async () => {
+  it("each change is a version with a from/to record; the change log is bounded; values are frozen", async () => {
     const s = makeState(uniquePrefix());
     const user = uid();
-    await s.state.sessions.set(user, { activeSkill: "a" });
-    await s.state.sessions.set(user, { activeSkill: "b" });
-    await s.state.sessions.set(user, { activeSkill: "c", lang: "fr" });
-    const rolled = await s.state.sessions.rollback(user, 2);
-    expect(rolled.value!.settings).toMatchObject({ activeSkill: "a", lang: null });
-    expect(rolled.value!.version).toBe(4);
-    for (let i = 0; i < SESSION_HISTORY_LIMIT + 5; i++) await s.state.sessions.set(user, { n: i });
-    const snap = await s.state.sessions.snapshot(user);
-    expect(snap.history).toHaveLength(SESSION_HISTORY_LIMIT);
-    expect(snap.version).toBe(4 + SESSION_HISTORY_LIMIT + 5);
+    await set(s, user, { activeSkill: "a" });
+    const second = await set(s, user, { activeSkill: "b", lang: "fr" });
+    expect(second.version).toBe(2);
+    expect(second.history.at(-1)!.changes).toEqual({
+      activeSkill: { from: "a", to: "b" },
+      lang: { from: null, to: "fr" },
+    });
+    // No change, no write, no version.
+    expect((await set(s, user, { activeSkill: "b" })).version).toBe(2);
+    for (let i = 0; i < SESSION_HISTORY_LIMIT + 5; i++) await set(s, user, { n: i });
+    const loaded = (await s.state.sessions.load(user, s.op())).value!;
+    expect(loaded.history).toHaveLength(SESSION_HISTORY_LIMIT);
+    expect(loaded.version).toBe(2 + SESSION_HISTORY_LIMIT + 5);
     expect(() => {
-      (snap.settings as Record<string, unknown>).n = 1;
+      (loaded.settings as Record<string, unknown>).n = 1;
     }).toThrow(TypeError);
   });
 
@@ -74,10 +66,10 @@ describe("sessions on the Firestore emulator", () => {
       .collection(s.state.io.deps.names.sessions)
       .doc(String(user))
       .set({ version: "x", settings: 5 });
-    const loaded = await s.state.sessions.load(user);
+    const loaded = await s.state.sessions.load(user, s.op());
     expect(loaded.value).toBeNull();
-    const changed = await s.state.sessions.set(user, { activeSkill: "a" });
-    expect(changed.value!.settings.activeSkill).toBe("a");
+    const changed = await set(s, user, { activeSkill: "a" });
+    expect(changed.settings.activeSkill).toBe("a");
     expect(s.lines.some((l) => l.severity === "WARNING")).toBe(true);
   });
 });

@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { type RecentSessionsQuery, recentSessionsIndexed } from "../../../src/state/state-manager.js";
-import { makeState, uid, uniquePrefix } from "../../support/firestore.js";
+import { makeState, text, turn, uid, uniquePrefix } from "../../support/firestore.js";
 
 async function seed(prefix: string, users: number[]) {
   const s = makeState(prefix);
-  for (const u of users) {
-    const updateId = uid();
-    await s.state.conversations.beginTurn(
-      { chatId: u, userId: u, updateId, user: [{ type: "text", text: "hi" }], ratePerMinute: 0 },
-      s.log,
-    );
-    await s.state.conversations.completeTurn(
-      { chatId: u, userId: u, updateId, reply: [{ role: "assistant", content: "yo" }], status: "done" },
-      s.log,
-    );
-  }
+  for (const u of users) await turn(s, u, u, uid(), "hi");
   await s.db
     .collection(`${prefix}skills`)
     .doc("coder")
@@ -30,9 +20,9 @@ describe("warm-up on the Firestore emulator", () => {
     await s.state.startWarmup();
     expect(s.metrics.warmupMs).not.toBeNull();
     const reads = s.metrics.get("firestore_reads");
-    await s.state.sessions.load(users[0]!);
-    await s.state.conversations.load(users[0]!);
-    expect((await s.state.skills.list()).map((k) => k.id)).toEqual(["coder"]);
+    await s.state.sessions.load(users[0]!, s.op());
+    await s.state.conversations.load({ chatId: users[0]! }, s.op());
+    expect((await s.state.skills.list(s.op())).map((k) => k.id)).toEqual(["coder"]);
     expect(s.metrics.get("firestore_reads") - reads).toBe(0);
   });
 
@@ -49,7 +39,7 @@ describe("warm-up on the Firestore emulator", () => {
     const warn = s.lines.find((l) => l.severity === "WARNING" && String(l.message).includes("index missing"));
     expect(warn).toBeDefined();
     const reads = s.metrics.get("firestore_reads");
-    await s.state.sessions.load(users[1]!);
+    await s.state.sessions.load(users[1]!, s.op());
     expect(s.metrics.get("firestore_reads") - reads).toBe(0);
   });
 
@@ -59,22 +49,16 @@ describe("warm-up on the Firestore emulator", () => {
     const gate = new Promise<void>((r) => {
       release = r;
     });
-    const slow: RecentSessionsQuery = async (io, limit) => {
+    const slow: RecentSessionsQuery = async (io, limit, op) => {
       await gate;
-      return recentSessionsIndexed(io, limit);
+      return recentSessionsIndexed(io, limit, op);
     };
     const s = makeState(prefix, {}, slow);
     const warm = s.state.startWarmup();
     const chat = uid();
-    const begun = await s.state.conversations.beginTurn(
-      {
-        chatId: chat,
-        userId: chat,
-        updateId: uid(),
-        user: [{ type: "text", text: "now" }],
-        ratePerMinute: 0,
-      },
-      s.log,
+    const begun = await s.state.turns.begin(
+      { chatId: chat, userId: chat, updateId: uid(), user: text("now"), ratePerMinute: 0 },
+      s.op(),
     );
     expect(begun.kind).toBe("started");
     expect(s.state.background.pending).toBe(1); // warm-up still running
@@ -82,8 +66,9 @@ describe("warm-up on the Firestore emulator", () => {
     const shutdown = s.state.shutdown().then(() => {
       shutDown = true;
     });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(shutDown).toBe(false);
+    await Promise.resolve();
+    expect(shutDown).toBe(false); // it waits for the warm-up, which waits for the gate
+
     release();
     await shutdown;
     await warm;
@@ -95,5 +80,35 @@ describe("warm-up on the Firestore emulator", () => {
     await failing.state.startWarmup();
     await failing.state.shutdown();
     expect(failing.lines.some((l) => l.severity === "ERROR" && l.job === "warmup")).toBe(true);
+  });
+
+  it("never replaces what a turn committed while the warm-up's read was on the wire", async () => {
+    const prefix = uniquePrefix();
+    const user = uid();
+    await seed(prefix, [user]);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    // The warm-up reads its snapshot, then stalls before priming L1 with it.
+    const stalled: RecentSessionsQuery = async (io, limit, op) => {
+      const snap = await recentSessionsIndexed(io, limit, op);
+      await gate;
+      return snap;
+    };
+    const s = makeState(prefix, {}, stalled);
+    const warm = s.state.startWarmup();
+    // Meanwhile a turn in the user's chat commits (and a settings change, like /skill).
+    await turn(s, user, user, uid(), "newer");
+    const effect = s.state.sessions.change(user, () => ({ activeSkill: "coder" }));
+    await s.state.claims.openAnswered({ updateId: uid(), chatId: user, reply: "ok" }, s.op(), effect);
+    release();
+    await warm;
+    const reads = s.metrics.get("firestore_reads");
+    const conv = await s.state.conversations.load({ chatId: user }, s.op());
+    const session = await s.state.sessions.load(user, s.op());
+    expect(s.metrics.get("firestore_reads") - reads).toBe(0);
+    expect(conv.value!.turns.map((t) => t.user[0]!.text)).toEqual(["hi", "newer"]);
+    expect(session.value!.settings.activeSkill).toBe("coder");
   });
 });

@@ -1,6 +1,7 @@
 import { FieldPath, FieldValue, Timestamp } from "@google-cloud/firestore";
 import { describe, expect, it } from "vitest";
 import { writeConversation } from "../../../src/state/conversations.js";
+import { Writes } from "../../../src/state/firestore.js";
 import type { Conversation, Turn } from "../../../src/state/schemas.js";
 
 const at = Timestamp.fromMillis(1);
@@ -18,6 +19,7 @@ const conv = (turns: Turn[], version: number): Conversation => ({
   version,
   updatedAt: at,
   rate: {},
+  trimmedThrough: 0,
 });
 
 /** Records what a commit would write (the write set), nothing more. */
@@ -27,7 +29,7 @@ function recordingBatch() {
     update: (_ref: unknown, ...args: unknown[]) => calls.push({ op: "update", args }),
     create: (_ref: unknown, data: unknown) => calls.push({ op: "create", args: [data] }),
   };
-  return { batch: batch as unknown as FirebaseFirestore.WriteBatch, calls };
+  return { batch: new Writes(batch as unknown as FirebaseFirestore.WriteBatch), calls };
 }
 
 describe("writeConversation (the write set of a history commit)", () => {

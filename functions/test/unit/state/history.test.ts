@@ -2,10 +2,13 @@ import { Timestamp } from "@google-cloud/firestore";
 import { describe, expect, it } from "vitest";
 import {
   capTurns,
+  DROPPED_STATUS,
   historyFor,
   insertTurn,
   jsonBytes,
+  replyText,
   sanitizeReply,
+  TRIM_TO,
   toModelMessages,
 } from "../../../src/state/history.js";
 import type { StoredMessage, Turn } from "../../../src/state/schemas.js";
@@ -55,7 +58,7 @@ describe("toModelMessages", () => {
 describe("capTurns", () => {
   it("caps by message count, dropping whole turns from the oldest end", () => {
     const turns = [toolTurn(1), turn(2, "b"), toolTurn(3), turn(4, "d")];
-    const { turns: kept, messages } = capTurns(turns, { maxMessages: 7, maxBytes: 1e6 });
+    const { turns: kept, messages } = capTurns(turns, { maxMessages: 7, maxBytes: 1e6, trimTo: 1 });
     expect(kept.map((t) => t.updateId)).toEqual([3, 4]);
     expect(messages).toBe(6);
     assertValid(toModelMessages(kept));
@@ -86,6 +89,7 @@ describe("capTurns", () => {
     const window = capTurns(insertTurn([turn(5, "e"), turn(6, "f")], turn(2, "late")), {
       maxMessages: 4,
       maxBytes: 1e6,
+      trimTo: 1,
     }).turns;
     expect(window.map((t) => t.updateId)).toEqual([5, 6]); // storage: the newest turns, no gap
     const late: Turn = { ...turn(2, "late"), reply: [], status: "pending" };
@@ -108,7 +112,154 @@ describe("capTurns", () => {
   });
 });
 
+describe("capTurns in steps (cache-stable)", () => {
+  it("over the cap, trims to the low-water mark of both caps", () => {
+    const turns = Array.from({ length: 21 }, (_, i) => turn(i, `m${i}`)); // 42 messages
+    const capped = capTurns(turns, { maxMessages: 40, maxBytes: 1e6 });
+    expect(capped.messages).toBeLessThanOrEqual(Math.floor(40 * TRIM_TO));
+    expect(capped.turns.at(-1)!.updateId).toBe(20);
+    const bySize = Array.from({ length: 10 }, (_, i) => turn(i, "x".repeat(500)));
+    const sized = capTurns(bySize, { maxMessages: 100, maxBytes: 4_000 });
+    expect(sized.bytes).toBeLessThanOrEqual(4_000 * TRIM_TO);
+  });
+
+  it("under the cap, changes nothing", () => {
+    const turns = Array.from({ length: 20 }, (_, i) => turn(i, `m${i}`)); // exactly 40
+    expect(capTurns(turns, { maxMessages: 40, maxBytes: 1e6 }).dropped).toBe(0);
+  });
+
+  it("over 200 writes: invariants hold on every write and the prefix only changes at a trim", () => {
+    const limits = { maxMessages: 40, maxBytes: 20_000 };
+    let stored: Turn[] = [];
+    let trims = 0;
+    for (let i = 0; i < 200; i++) {
+      const next = i % 4 === 0 ? toolTurn(i) : turn(i, `message ${i} ${"w".repeat((i * 37) % 300)}`);
+      // As the store does it: cap when the turn begins, then again when its reply is stored.
+      const pending = { ...next, reply: [], status: "pending" as const };
+      const begun = capTurns(insertTurn(stored, pending), limits).turns;
+      const done = capTurns(
+        begun.map((t) => (t.updateId === i ? next : t)),
+        limits,
+      );
+      const ids = done.turns.map((t) => t.updateId);
+      const before = stored.map((t) => t.updateId);
+      if (ids[0] !== before[0] && before.length > 0) trims++;
+      else expect(ids.slice(0, before.length)).toEqual(before); // unchanged prefix, appended turn
+      const count = done.turns.reduce((n, t) => n + 1 + t.reply.length, 0);
+      expect(count).toBeLessThanOrEqual(limits.maxMessages);
+      expect(jsonBytes(done.turns)).toBeLessThanOrEqual(limits.maxBytes + done.turns.length);
+      assertValid(toModelMessages(done.turns));
+      expect(ids.at(-1)).toBe(i);
+      stored = done.turns;
+    }
+    // One-turn-at-a-time capping would change the prefix on nearly every write once full;
+    // in steps, a trim frees ~40% of the cap, i.e. several turns' worth.
+    expect(trims).toBeGreaterThan(0);
+    expect(trims).toBeLessThan(200 / 5);
+  });
+
+  it("trimTo: 1 trims one turn at a time (the comparison the bench makes)", () => {
+    let stored: Turn[] = [];
+    let trims = 0;
+    for (let i = 0; i < 60; i++) {
+      const before = stored[0]?.updateId;
+      stored = capTurns(insertTurn(stored, turn(i, `m${i}`)), {
+        maxMessages: 40,
+        maxBytes: 1e6,
+        trimTo: 1,
+      }).turns;
+      if (before !== undefined && stored[0]!.updateId !== before) trims++;
+    }
+    expect(trims).toBe(40); // every write after the 20th turn
+  });
+});
+
+describe("toModelMessages and dropped turns", () => {
+  it("leaves out a dropped turn (a refused prompt is never sent again)", () => {
+    const dropped = { ...turn(2, "refused prompt"), reply: [], status: DROPPED_STATUS } as unknown as Turn;
+    const msgs = toModelMessages([turn(1, "first"), dropped, turn(3, "third")]);
+    assertValid(msgs);
+    expect(JSON.stringify(msgs)).not.toContain("refused prompt");
+    expect(msgs).toHaveLength(4);
+  });
+});
+
+describe("replyText", () => {
+  it("concatenates adjacent fragments, separates runs around tool blocks, and renders web citations as links", () => {
+    const reply: StoredMessage[] = [
+      { role: "assistant", content: [{ type: "text", text: "ignored: not the final message" }] },
+      {
+        role: "assistant",
+        content: [
+          { type: "text", text: "Let me look that up." },
+          { type: "server_tool_use", id: "s1", name: "web_search", input: { query: "q" } },
+          { type: "web_search_tool_result", tool_use_id: "s1", content: [] },
+          { type: "text", text: "According to the docs, " },
+          {
+            type: "text",
+            text: "the limit is 4.",
+            citations: [
+              {
+                type: "web_search_result_location",
+                url: "https://a.example/x_(y)",
+                title: "A [docs]",
+                cited_text: "…",
+              },
+              {
+                type: "web_search_result_location",
+                url: "https://a.example/x_(y)",
+                title: "dup",
+                cited_text: "…",
+              },
+              { type: "web_search_result_location", url: "https://b.example/", title: null, cited_text: "…" },
+              {
+                type: "web_search_result_location",
+                url: "javascript:alert(1)",
+                title: "no",
+                cited_text: "…",
+              },
+            ],
+          },
+          { type: "text", text: " That is all." },
+        ],
+      },
+    ];
+    expect(replyText(reply)).toBe(
+      "Let me look that up.\n\nAccording to the docs, the limit is 4. ([A docs](https://a.example/x_%28y%29), [b.example](https://b.example/)) That is all.",
+    );
+    expect(replyText([])).toBe("");
+    expect(replyText([{ role: "assistant", content: "plain" }])).toBe("plain");
+  });
+});
+
 describe("sanitizeReply", () => {
+  it("keeps server tool calls with their results verbatim, drops a call without its result, merges a paused turn", () => {
+    const search = [
+      { type: "server_tool_use", id: "s1", name: "web_search", input: { query: "q" } },
+      {
+        type: "web_search_tool_result",
+        tool_use_id: "s1",
+        content: [{ type: "web_search_result", url: "u" }],
+      },
+    ];
+    const reply = sanitizeReply([
+      { role: "assistant", content: [{ type: "text", text: "Searching." }, ...search] },
+      {
+        role: "assistant",
+        content: [
+          { type: "server_tool_use", id: "s2", name: "web_search", input: { query: "cut" } },
+          { type: "text", text: "Found it." },
+        ],
+      },
+    ]);
+    expect(reply).toEqual([
+      {
+        role: "assistant",
+        content: [{ type: "text", text: "Searching." }, ...search, { type: "text", text: "Found it." }],
+      },
+    ]);
+  });
+
   it("drops unanswered tool calls and a trailing results message", () => {
     const reply = sanitizeReply([
       {

@@ -44,3 +44,28 @@ describe("ChatQueue (one turn at a time per chat)", () => {
     expect(maxRunning).toBe(3);
   });
 });
+
+describe("ChatQueue with a deadline", () => {
+  it("a task whose signal aborts while it waits is answered at once and never runs", async () => {
+    const queue = new ChatQueue();
+    let release!: () => void;
+    const first = queue.run(1, () => new Promise<void>((r) => (release = r)));
+    const controller = new AbortController();
+    let ran = false;
+    const second = queue.run(
+      1,
+      async () => {
+        ran = true;
+      },
+      controller.signal,
+    );
+    controller.abort(new Error("out of time"));
+    await expect(second).rejects.toThrow("out of time");
+    release();
+    await first;
+    await queue.run(1, async () => {}); // the chain goes on after the abandoned task
+    await new Promise((r) => setImmediate(r)); // idle chats are dropped right after
+    expect(ran).toBe(false);
+    expect(queue.active).toBe(0);
+  });
+});
