@@ -66,7 +66,8 @@ const COLUMNS = 100;
  */
 function runInTerminal(steps: Array<{ after: string; keys: string }>) {
   const node = [process.execPath, ...consoleArgs(PROJECT)].map((a) => `'${a}'`).join(" ");
-  const command = `stty cols ${COLUMNS} rows 40; ${node}`;
+  // `exec`: the console is the foreground process itself, whatever $SHELL is (see dev-polling.test.ts).
+  const command = `stty cols ${COLUMNS} rows 40; exec ${node}`;
   return new Promise<{ code: number | null; screen: string }>((resolve, reject) => {
     const child = spawn("script", ["-qfec", command, "/dev/null"], {
       cwd: functionsDir,
