@@ -57,7 +57,7 @@ function start(args: string[], opts: { terminal?: boolean } = {}): Run {
   };
   const node = [process.execPath, "scripts/dev-polling.mjs", ...args];
   // `script` runs the command through $SHELL -c; `exec` makes node the terminal's foreground
-  // process itself. Without it, dash (/bin/sh where SHELL is unset, as in CI) stays in between,
+  // process itself. Without it, dash (SHELL=/bin/sh, or unset, as on CI) stays in between,
   // dies of the Ctrl-C the script handles, and `script -e` reports 130.
   const child = opts.terminal
     ? spawn("script", ["-qfec", `exec ${node.map((a) => `'${a}'`).join(" ")}`, "/dev/null"], {
