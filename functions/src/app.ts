@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Firestore } from "@google-cloud/firestore";
-import { Api, type Bot } from "grammy";
+import type { Bot } from "grammy";
 import type { CreateMessage, StreamMessage } from "./agent/loop.js";
 import { sdkStreamMessage } from "./agent/model-stream.js";
 import { type AdminConfig, type Config, secretValues } from "./config.js";
@@ -9,7 +9,7 @@ import { PreparedMediaCache } from "./media/cache.js";
 import { Gate } from "./media/gate.js";
 import { mediaLimits } from "./media/limits.js";
 import { createMediaStore } from "./media/media-store.js";
-import { createTelegramFileSource, grammyFileApi } from "./media/telegram-files.js";
+import { botFileSource } from "./media/telegram-files.js";
 import { createLogger, type Logger } from "./observability/logger.js";
 import { Metrics, sumCounters, toPrometheus } from "./observability/metrics.js";
 import { REGION } from "./region.js";
@@ -152,11 +152,7 @@ export async function createApp(config: Config, edges: AppEdges = {}): Promise<A
   }
   const scheduleAlbumCheck = edges.scheduleAlbumCheck ?? cloudTasksScheduler(REGION);
   const media = createMediaStore({
-    files: createTelegramFileSource({
-      api: grammyFileApi(new Api(config.TELEGRAM_BOT_TOKEN, { apiRoot: config.TELEGRAM_API_ROOT })),
-      token: config.TELEGRAM_BOT_TOKEN,
-      apiRoot: config.TELEGRAM_API_ROOT,
-    }),
+    files: botFileSource(config.TELEGRAM_BOT_TOKEN, config.TELEGRAM_API_ROOT),
     cache: new PreparedMediaCache({ maxBytes: limits.cacheMaxBytes }),
     limits,
   });

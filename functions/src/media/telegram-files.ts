@@ -1,3 +1,4 @@
+import { Api } from "grammy";
 import { MediaError, summarize } from "./errors.js";
 
 /** The parts of a Bot API `File` the download needs. */
@@ -190,4 +191,12 @@ class SniffRefusal extends Error {
   constructor(readonly error: unknown) {
     super("sniff refused the file");
   }
+}
+
+/**
+ * A bot's files on the Bot API at `apiRoot`: getFile and the download URL use the same token
+ * and root, so they cannot disagree. A plain Api: the bot's auto-retry transformer is not on it.
+ */
+export function botFileSource(token: string, apiRoot: string): FileSource {
+  return createTelegramFileSource({ api: grammyFileApi(new Api(token, { apiRoot })), token, apiRoot });
 }

@@ -1,4 +1,3 @@
-import { Api } from "grammy";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type FakeTelegram, startFakeTelegram } from "../../../devtools/fake-telegram.js";
 import { PreparedMediaCache } from "../../../src/media/cache.js";
@@ -6,7 +5,7 @@ import type { MediaCandidate } from "../../../src/media/classify.js";
 import { MediaError } from "../../../src/media/errors.js";
 import { mediaLimits } from "../../../src/media/limits.js";
 import { createMediaStore } from "../../../src/media/media-store.js";
-import { createTelegramFileSource, grammyFileApi } from "../../../src/media/telegram-files.js";
+import { botFileSource } from "../../../src/media/telegram-files.js";
 import { encodeImage, isoBmff, pdfWithPages, photoJpeg } from "../../support/media-files.js";
 
 const TOKEN = "1111:store-test-token";
@@ -24,11 +23,7 @@ describe("media store", () => {
   const instance = (concurrency?: number) =>
     createMediaStore({
       ...(concurrency ? { concurrency } : {}),
-      files: createTelegramFileSource({
-        api: grammyFileApi(new Api(TOKEN, { apiRoot: telegram.url })),
-        token: TOKEN,
-        apiRoot: telegram.url,
-      }),
+      files: botFileSource(TOKEN, telegram.url),
       cache: new PreparedMediaCache({ maxBytes: limits.cacheMaxBytes }),
       limits,
     });

@@ -1,4 +1,3 @@
-import { Api } from "grammy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type FakeTelegram, startFakeTelegram } from "../../../devtools/fake-telegram.js";
 import { PreparedMediaCache } from "../../../src/media/cache.js";
@@ -9,7 +8,7 @@ import { createMediaStore } from "../../../src/media/media-store.js";
 import type { PreparedMedia } from "../../../src/media/prepare.js";
 import { type MediaRef, mediaRefBlock } from "../../../src/media/reference.js";
 import { attachMedia, type ModelMessage, mediaWeight } from "../../../src/media/request.js";
-import { createTelegramFileSource, grammyFileApi } from "../../../src/media/telegram-files.js";
+import { botFileSource } from "../../../src/media/telegram-files.js";
 import type { StoredMessage } from "../../../src/state/schemas.js";
 import { encodeImage } from "../../support/media-files.js";
 
@@ -198,11 +197,7 @@ describe("attachMedia with the media store (the pipeline's path)", () => {
   const TOKEN = "5555:flow-test-token";
   const store = () =>
     createMediaStore({
-      files: createTelegramFileSource({
-        api: grammyFileApi(new Api(TOKEN, { apiRoot: telegram.url })),
-        token: TOKEN,
-        apiRoot: telegram.url,
-      }),
+      files: botFileSource(TOKEN, telegram.url),
       cache: new PreparedMediaCache({ maxBytes: limits.cacheMaxBytes }),
       limits,
     });
